@@ -1,1 +1,43 @@
-"""did"""
+"""Ed25519 keys, DIDs (``did:key`` and ``did:web``) and DID documents."""
+
+from valuetrace.did._didkey import (
+    did_key_document,
+    did_key_from_public_key,
+    public_key_from_did_key,
+)
+from valuetrace.did._didweb import did_web_to_url
+from valuetrace.did._document import (
+    build_did_web_document,
+    did_of,
+    find_dia_urls,
+    find_public_key,
+)
+from valuetrace.did._keys import (
+    KEY_PASSPHRASE_ENV,
+    Ed25519KeyPair,
+    decrypt_private_key,
+    encrypt_private_key,
+    key_secret_from_env,
+    load_key_file,
+    save_key_file,
+    verify_ed25519,
+)
+
+__all__ = [
+    "KEY_PASSPHRASE_ENV",
+    "Ed25519KeyPair",
+    "build_did_web_document",
+    "decrypt_private_key",
+    "did_key_document",
+    "did_key_from_public_key",
+    "did_of",
+    "did_web_to_url",
+    "encrypt_private_key",
+    "find_dia_urls",
+    "find_public_key",
+    "key_secret_from_env",
+    "load_key_file",
+    "public_key_from_did_key",
+    "save_key_file",
+    "verify_ed25519",
+]

@@ -1,0 +1,376 @@
+"""Enveloped verifiable credentials secured with JOSE (VC-JOSE-COSE, compact JWS with EdDSA).
+
+An enveloped credential is a small JSON object whose ``id`` is a data URL holding a compact JWS:
+``data:application/vc+jwt,<header>.<payload>.<signature>``. The payload is the plain credential
+JSON, and the header names the signing key in ``kid`` as a DID URL of the credential's issuer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from valuetrace.did import Ed25519KeyPair, did_of, verify_ed25519
+from valuetrace.errors import DIDError, EnvelopeError, ValuetraceError
+from valuetrace.findings import Finding, Severity
+
+__all__ = [
+    "ACCEPTED_ALGORITHMS",
+    "DATA_URL_PREFIX",
+    "ENVELOPED_TYPE",
+    "DecodedJWS",
+    "credential_issuer",
+    "decode_envelope",
+    "decode_jws",
+    "is_enveloped",
+    "sign_enveloped",
+    "verify_jws",
+]
+
+ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
+DATA_URL_PREFIX = "data:application/vc+jwt,"
+CREDENTIALS_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+# RFC 8037 names the algorithm "EdDSA", and RFC 9864 adds the fully specified name "Ed25519".
+ACCEPTED_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
+
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_PART_NAMES = ("header", "payload", "signature")
+_ED25519_SIGNATURE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class DecodedJWS:
+    """A compact JWS split into its parts. Nothing in it has been verified yet."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+    compact: str
+
+
+def _b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str, part: str) -> bytes:
+    if not _BASE64URL.match(text):
+        position, character = next(
+            (index, char)
+            for index, char in enumerate(text)
+            if not (char.isascii() and (char.isalnum() or char in "-_"))
+        )
+        hint = " (padding '=' is not allowed)" if character == "=" else ""
+        raise EnvelopeError(
+            f"the JWS {part} is not valid base64url: invalid character {character!r} "
+            f"at position {position}{hint}"
+        )
+    if len(text) % 4 == 1:
+        raise EnvelopeError(
+            f"the JWS {part} is not valid base64url: its length {len(text)} is impossible, "
+            "so the token is probably truncated"
+        )
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise EnvelopeError(f"the JWS {part} is not valid base64url: {exc}") from exc
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate member name {key!r}")
+        result[key] = value
+    return result
+
+
+def _json_type_name(value: object) -> str:
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if value is None:
+        return "JSON null"
+    return f"a JSON {type(value).__name__}"
+
+
+def _parse_json_object(data: bytes, part: str) -> dict[str, Any]:
+    expected = "a JOSE header object" if part == "header" else "a credential object"
+    try:
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(f"the JWS {part} is not UTF-8 text: {exc}") from exc
+    except ValueError as exc:
+        # json.JSONDecodeError is a ValueError, and so is a duplicate member name.
+        raise EnvelopeError(f"the JWS {part} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise EnvelopeError(f"the JWS {part} is {_json_type_name(value)}, expected {expected}")
+    return value
+
+
+def decode_jws(compact: str) -> DecodedJWS:
+    """Split and decode a compact JWS without verifying it.
+
+    Raises ``EnvelopeError`` saying which part is wrong and how: a wrong number of parts, invalid
+    base64url, invalid JSON, or a header or payload that is not a JSON object.
+    """
+    if not isinstance(compact, str):
+        raise EnvelopeError(f"the JWS must be a string, got {type(compact).__name__}")
+    if not compact:
+        raise EnvelopeError("the JWS is empty: expected header.payload.signature")
+    if compact != compact.strip():
+        raise EnvelopeError("the JWS has leading or trailing whitespace: remove it")
+
+    parts = compact.split(".")
+    if len(parts) == 5:
+        raise EnvelopeError(
+            "the token has 5 parts, so it is an encrypted JWE: valuetrace reads signed "
+            "credentials only (a compact JWS with 3 parts)"
+        )
+    if len(parts) != 3:
+        reason = "the token is truncated" if len(parts) < 3 else "the token has extra '.'"
+        count = "1 part" if len(parts) == 1 else f"{len(parts)} parts"
+        raise EnvelopeError(
+            f"the JWS has {count}, expected 3: {reason} or is not a compact JWS "
+            "(header.payload.signature)"
+        )
+
+    header_text, payload_text, signature_text = parts
+    if not header_text:
+        raise EnvelopeError("the JWS header is empty: the token is damaged")
+    if not payload_text:
+        raise EnvelopeError(
+            "the JWS payload is empty: detached payloads are not supported for credentials"
+        )
+
+    header = _parse_json_object(_b64url_decode(header_text, "header"), "header")
+    payload = _parse_json_object(_b64url_decode(payload_text, "payload"), "payload")
+    signature = _b64url_decode(signature_text, "signature")
+    return DecodedJWS(
+        header=header,
+        payload=payload,
+        signing_input=f"{header_text}.{payload_text}".encode("ascii"),
+        signature=signature,
+        compact=compact,
+    )
+
+
+def is_enveloped(document: Mapping[str, Any]) -> bool:
+    """Check whether ``document`` has the type ``EnvelopedVerifiableCredential``."""
+    if not isinstance(document, Mapping):
+        return False
+    types = document.get("type")
+    if isinstance(types, str):
+        return types == ENVELOPED_TYPE
+    return isinstance(types, list) and ENVELOPED_TYPE in types
+
+
+def decode_envelope(document: Mapping[str, Any]) -> DecodedJWS:
+    """Decode the JWS inside an enveloped credential without verifying it.
+
+    The first ``@context`` entry must be the VC 2.0 context, and further entries (UNTP contexts,
+    for example) are allowed. Raises ``EnvelopeError`` if ``document`` is not an enveloped
+    credential or its JWS cannot be decoded.
+    """
+    if not is_enveloped(document):
+        found = document.get("type") if isinstance(document, Mapping) else type(document).__name__
+        raise EnvelopeError(
+            f"not an enveloped credential: 'type' is {found!r}, expected {ENVELOPED_TYPE!r}"
+        )
+
+    context = document.get("@context")
+    first_context = context[0] if isinstance(context, list) and context else context
+    if first_context != CREDENTIALS_V2_CONTEXT:
+        raise EnvelopeError(
+            f"the enveloped credential's '@context' must start with {CREDENTIALS_V2_CONTEXT!r}, "
+            f"got {context!r}"
+        )
+
+    data_url = document.get("id")
+    if not isinstance(data_url, str) or not data_url.startswith(DATA_URL_PREFIX):
+        shown = data_url[:60] if isinstance(data_url, str) else data_url
+        raise EnvelopeError(
+            f"the enveloped credential's 'id' must be a data URL starting with "
+            f"{DATA_URL_PREFIX!r}, got {shown!r}"
+        )
+    return decode_jws(data_url[len(DATA_URL_PREFIX) :])
+
+
+def credential_issuer(credential: Mapping[str, Any]) -> str | None:
+    """Return the issuer id of a credential, whose ``issuer`` is a string or ``{"id": ...}``."""
+    issuer = credential.get("issuer") if isinstance(credential, Mapping) else None
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return str(issuer["id"])
+    return None
+
+
+def sign_enveloped(credential: Mapping[str, Any], key: Ed25519KeyPair, kid: str) -> dict[str, Any]:
+    """Sign a credential as a compact JWS and wrap it in an ``EnvelopedVerifiableCredential``.
+
+    ``kid`` is the DID URL of ``key`` in the issuer's DID document, such as
+    ``did:web:example.com#key-1``. Raises ``ValueError`` if the DID of ``kid`` is not the
+    credential's issuer, or the credential is not JSON-serialisable.
+    """
+    issuer = credential_issuer(credential)
+    if issuer is None:
+        raise ValueError("the credential has no issuer: set 'issuer' to the issuer's DID")
+    try:
+        kid_did = did_of(kid)
+    except DIDError as exc:
+        raise ValueError(f"kid {kid!r} is not a DID URL: {exc}") from exc
+    if kid_did != issuer:
+        raise ValueError(
+            f"kid {kid!r} belongs to {kid_did!r}, but the credential's issuer is {issuer!r}: "
+            "sign with a key from the issuer's DID document"
+        )
+
+    header = {"alg": "EdDSA", "kid": kid, "typ": "vc+jwt", "cty": "vc"}
+    try:
+        payload_json = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the credential cannot be serialised to JSON: {exc}") from exc
+    header_json = json.dumps(header, separators=(",", ":"))
+    signing_input = (
+        f"{_b64url_encode(header_json.encode('utf-8'))}."
+        f"{_b64url_encode(payload_json.encode('utf-8'))}"
+    )
+    signature = key.sign(signing_input.encode("ascii"))
+    return {
+        "@context": [CREDENTIALS_V2_CONTEXT],
+        "type": ENVELOPED_TYPE,
+        "id": f"{DATA_URL_PREFIX}{signing_input}.{_b64url_encode(signature)}",
+    }
+
+
+def _header_findings(header: Mapping[str, Any], reference: str | None) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def invalid(field: str, message: str) -> None:
+        findings.append(
+            Finding(
+                "envelope.header_invalid",
+                Severity.ERROR,
+                message,
+                reference,
+                f"$.header.{field}",
+            )
+        )
+
+    typ = header.get("typ")
+    if typ not in {"vc+jwt", "application/vc+jwt"}:
+        invalid("typ", f"JWS header typ is {typ!r}, expected 'vc+jwt' for a JOSE-secured VC")
+    cty = header.get("cty")
+    if cty not in {"vc", "application/vc"}:
+        invalid("cty", f"JWS header cty is {cty!r}, expected 'vc' for a JOSE-secured VC")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        invalid(
+            "kid",
+            "JWS header has no kid: the issuer must name its signing key as a DID URL "
+            "such as 'did:web:example.com#key-1'",
+        )
+    if "crit" in header:
+        invalid(
+            "crit",
+            f"JWS header lists critical extensions {header['crit']!r}, which valuetrace "
+            "does not support, so the token is rejected",
+        )
+    return findings
+
+
+def _kid_findings(kid: str, payload: Mapping[str, Any], reference: str | None) -> list[Finding]:
+    issuer = credential_issuer(payload)
+    if issuer is None:
+        message = (
+            f"the credential has no issuer, so kid {kid!r} cannot be tied to it: "
+            "set 'issuer' to the issuer's DID"
+        )
+        return [Finding("signature.kid_mismatch", Severity.ERROR, message, reference, "$.issuer")]
+    try:
+        kid_did = did_of(kid)
+    except DIDError:
+        kid_did = None
+    if kid_did != issuer:
+        message = (
+            f"JWS kid {kid!r} is not a DID URL of the issuer {issuer!r}: the credential must be "
+            "signed with a key from its issuer's DID document"
+        )
+        return [
+            Finding("signature.kid_mismatch", Severity.ERROR, message, reference, "$.header.kid")
+        ]
+    return []
+
+
+def verify_jws(
+    decoded: DecodedJWS,
+    resolve_key: Callable[[str], bytes | None],
+    *,
+    credential_ref: str | None = None,
+) -> list[Finding]:
+    """Verify a decoded JWS credential and return findings (empty when it verifies).
+
+    Checks the algorithm, the header, that ``kid`` belongs to the payload's issuer, and the
+    Ed25519 signature with the key that ``resolve_key(kid)`` returns. ``resolve_key`` returns
+    ``None`` when the key is not found, and a ``ValuetraceError`` it raises becomes a finding too.
+    Header findings have the path ``$.header.<field>``. ``credential_ref`` names the credential
+    in findings and defaults to the payload's ``id``.
+    """
+    reference = credential_ref
+    if reference is None and isinstance(decoded.payload.get("id"), str):
+        reference = decoded.payload["id"]
+
+    alg = decoded.header.get("alg")
+    if alg not in ACCEPTED_ALGORITHMS:
+        message = (
+            f"JWS algorithm {alg!r} is rejected: valuetrace accepts only EdDSA (Ed25519) "
+            "signatures on credentials"
+        )
+        return [
+            Finding("signature.alg_rejected", Severity.ERROR, message, reference, "$.header.alg")
+        ]
+
+    findings = _header_findings(decoded.header, reference)
+    kid = decoded.header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        return findings
+
+    kid_findings = _kid_findings(kid, decoded.payload, reference)
+    if kid_findings:
+        # The key of another DID is never looked up, so a forged kid cannot trigger fetches.
+        return findings + kid_findings
+
+    try:
+        public_key = resolve_key(kid)
+        lookup_error = ""
+    except ValuetraceError as exc:
+        public_key = None
+        lookup_error = f" ({exc})"
+    if public_key is None:
+        message = (
+            f"signing key {kid!r} was not found{lookup_error}: the issuer's DID document must "
+            "list it in assertionMethod"
+        )
+        findings.append(
+            Finding("signature.key_not_found", Severity.ERROR, message, reference, "$.header.kid")
+        )
+        return findings
+
+    if not verify_ed25519(public_key, decoded.signature, decoded.signing_input):
+        message = f"the JWS signature does not verify with key {kid!r}: "
+        if len(decoded.signature) != _ED25519_SIGNATURE_LENGTH:
+            message += (
+                f"it is {len(decoded.signature)} bytes, an Ed25519 signature is 64 bytes, "
+                "so the token is probably truncated"
+            )
+        else:
+            message += "the credential was changed after signing or was signed with another key"
+        findings.append(Finding("signature.invalid", Severity.ERROR, message, reference, "$"))
+    return findings

@@ -1,0 +1,362 @@
+"""Tests of Ed25519 key pairs and encrypted key files."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from valuetrace.did import (
+    Ed25519KeyPair,
+    decrypt_private_key,
+    encrypt_private_key,
+    key_secret_from_env,
+    load_key_file,
+    save_key_file,
+    verify_ed25519,
+)
+from valuetrace.errors import SigningKeyError
+
+# RFC 8032 section 7.1, TEST 1: an empty message.
+RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+RFC8032_PUBLIC = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+RFC8032_SIGNATURE = bytes.fromhex(
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+)
+
+# w3c/vc-jose-cose-test-suite, tests/input/vm-ed25519.json: secret "d" and public "x" of one key.
+VC_JOSE_D = "cbxP1TvbhLteRSspEvwxEuFKRDHWpGmPla8ePI0cmv8"
+VC_JOSE_X = "NvUhsjZe7Mdv8Esoc60o3ma1U5j2tFUTDsOQd39xMnI"
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encodings_of(secret: bytes) -> list[bytes]:
+    """The ways a private key could leak into a file: raw, hex, base64 and base64url."""
+    return [
+        secret,
+        secret.hex().encode(),
+        secret.hex().upper().encode(),
+        base64.b64encode(secret).rstrip(b"="),
+        base64.urlsafe_b64encode(secret).rstrip(b"="),
+    ]
+
+
+def test_rfc8032_vector_public_key() -> None:
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+
+    assert key.public_key == RFC8032_PUBLIC
+    assert key.private_bytes() == RFC8032_SECRET
+
+
+def test_rfc8032_vector_signature() -> None:
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+
+    assert key.sign(b"") == RFC8032_SIGNATURE
+    assert verify_ed25519(RFC8032_PUBLIC, RFC8032_SIGNATURE, b"")
+
+
+def test_vc_jose_vector_jwk() -> None:
+    key = Ed25519KeyPair.from_private_bytes(b64url_decode(VC_JOSE_D))
+
+    assert key.public_jwk == {"kty": "OKP", "crv": "Ed25519", "x": VC_JOSE_X}
+
+
+def test_generate_sign_verify() -> None:
+    key = Ed25519KeyPair.generate()
+    signature = key.sign(b"payload")
+
+    assert len(key.public_key) == 32
+    assert len(signature) == 64
+    assert verify_ed25519(key.public_key, signature, b"payload")
+    assert not verify_ed25519(key.public_key, signature, b"payload!")
+
+
+def test_generate_keys_differ() -> None:
+    assert Ed25519KeyPair.generate().public_key != Ed25519KeyPair.generate().public_key
+
+
+def test_verify_wrong_key() -> None:
+    signer = Ed25519KeyPair.generate()
+    other = Ed25519KeyPair.generate()
+
+    assert not verify_ed25519(other.public_key, signer.sign(b"x"), b"x")
+
+
+def test_verify_wrong_lengths() -> None:
+    key = Ed25519KeyPair.generate()
+    signature = key.sign(b"x")
+
+    assert not verify_ed25519(key.public_key[:31], signature, b"x")
+    assert not verify_ed25519(key.public_key, signature[:63], b"x")
+    assert not verify_ed25519(key.public_key, b"", b"x")
+
+
+def test_public_multibase_prefix() -> None:
+    key = Ed25519KeyPair.generate()
+
+    assert key.public_multibase.startswith("z6Mk")
+
+
+def test_from_private_bytes_wrong_length() -> None:
+    with pytest.raises(SigningKeyError, match="32 raw bytes, got 31"):
+        Ed25519KeyPair.from_private_bytes(bytes(31))
+
+
+def test_repr_hides_private_key() -> None:
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+    shown = (repr(key) + str(key)).encode()
+
+    for leaked in encodings_of(RFC8032_SECRET):
+        assert leaked not in shown
+    assert key.public_multibase.encode() in shown
+
+
+def test_encrypt_decrypt_round_trip() -> None:
+    key = Ed25519KeyPair.generate()
+    blob = encrypt_private_key(key, PASSPHRASE)
+
+    restored = decrypt_private_key(blob, PASSPHRASE)
+
+    assert restored.private_bytes() == key.private_bytes()
+    assert restored.public_key == key.public_key
+
+
+def test_encrypt_str_and_bytes_secret() -> None:
+    key = Ed25519KeyPair.generate()
+
+    blob = encrypt_private_key(key, PASSPHRASE)
+
+    assert decrypt_private_key(blob, PASSPHRASE.encode()).public_key == key.public_key
+
+
+def test_encrypt_unicode_normalised() -> None:
+    key = Ed25519KeyPair.generate()
+    composed = "caf\u00e9"
+    decomposed = "cafe\u0301"
+
+    blob = encrypt_private_key(key, composed)
+
+    assert decrypt_private_key(blob, decomposed).public_key == key.public_key
+
+
+def test_encrypt_blob_format() -> None:
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+    blob = encrypt_private_key(key, PASSPHRASE)
+    document = json.loads(blob)
+
+    assert document["format"] == "valuetrace-ed25519-key"
+    assert document["version"] == 1
+    assert document["publicKeyMultibase"] == key.public_multibase
+    assert document["kdf"]["name"] == "scrypt"
+    assert len(base64.b64decode(document["kdf"]["salt"])) == 16
+    assert document["cipher"]["name"] == "AES-256-GCM"
+    assert len(base64.b64decode(document["cipher"]["nonce"])) == 12
+    for leaked in encodings_of(RFC8032_SECRET):
+        assert leaked not in blob
+
+
+def test_encrypt_random_salt_nonce() -> None:
+    key = Ed25519KeyPair.generate()
+
+    first = json.loads(encrypt_private_key(key, PASSPHRASE))
+    second = json.loads(encrypt_private_key(key, PASSPHRASE))
+
+    assert first["kdf"]["salt"] != second["kdf"]["salt"]
+    assert first["cipher"]["nonce"] != second["cipher"]["nonce"]
+    assert first["ciphertext"] != second["ciphertext"]
+
+
+def test_encrypt_empty_secret() -> None:
+    with pytest.raises(SigningKeyError, match="passphrase is empty"):
+        encrypt_private_key(Ed25519KeyPair.generate(), "")
+
+
+def test_decrypt_wrong_passphrase() -> None:
+    blob = encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE)
+
+    with pytest.raises(SigningKeyError, match="passphrase is wrong"):
+        decrypt_private_key(blob, "wrong passphrase")
+
+
+def test_decrypt_tampered_ciphertext() -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    ciphertext = bytearray(base64.b64decode(document["ciphertext"]))
+    ciphertext[0] ^= 0x01
+    document["ciphertext"] = base64.b64encode(bytes(ciphertext)).decode()
+
+    with pytest.raises(SigningKeyError, match="passphrase is wrong or the key file is damaged"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_decrypt_swapped_public_key() -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["publicKeyMultibase"] = Ed25519KeyPair.generate().public_multibase
+
+    with pytest.raises(SigningKeyError, match="key file is damaged"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_decrypt_truncated_blob() -> None:
+    blob = encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE)
+
+    with pytest.raises(SigningKeyError, match="not valid JSON"):
+        decrypt_private_key(blob[: len(blob) // 2], PASSPHRASE)
+
+
+def test_decrypt_unknown_version() -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["version"] = 99
+
+    with pytest.raises(SigningKeyError, match="unsupported key file version 99"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_decrypt_not_key_file() -> None:
+    with pytest.raises(SigningKeyError, match="not a valuetrace key file"):
+        decrypt_private_key(b'{"hello": "world"}', PASSPHRASE)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n", 2**30), ("n", 1000), ("r", 0), ("p", "1"), ("r", True)],
+)
+def test_decrypt_rejects_scrypt_parameters(field: str, value: object) -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["kdf"][field] = value
+    started = time.perf_counter()
+
+    with pytest.raises(SigningKeyError, match=f"scrypt parameter {field}="):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_decrypt_bad_base64_salt() -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["kdf"]["salt"] = "not base64!"
+
+    with pytest.raises(SigningKeyError, match=r"'kdf\.salt' is not valid base64"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_save_key_file_mode(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+
+    save_key_file(path, key, PASSPHRASE)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_save_key_file_ignores_umask(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    previous = os.umask(0)
+    try:
+        save_key_file(path, Ed25519KeyPair.generate(), PASSPHRASE)
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_save_key_file_no_plain_key(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    key = Ed25519KeyPair.from_private_bytes(RFC8032_SECRET)
+
+    save_key_file(path, key, PASSPHRASE)
+    content = path.read_bytes()
+
+    for leaked in encodings_of(RFC8032_SECRET):
+        assert leaked not in content
+
+
+def test_load_key_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    key = Ed25519KeyPair.generate()
+
+    save_key_file(path, key, PASSPHRASE)
+    loaded = load_key_file(path, PASSPHRASE)
+
+    assert loaded.private_bytes() == key.private_bytes()
+
+
+def test_load_key_file_wrong_passphrase(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    save_key_file(path, Ed25519KeyPair.generate(), PASSPHRASE)
+
+    with pytest.raises(SigningKeyError, match=r"issuer\.key.*passphrase is wrong"):
+        load_key_file(path, "not the passphrase")
+
+
+def test_load_key_file_missing(tmp_path: Path) -> None:
+    with pytest.raises(SigningKeyError, match="cannot read key file"):
+        load_key_file(tmp_path / "absent.key", PASSPHRASE)
+
+
+def test_save_key_file_no_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    first = Ed25519KeyPair.generate()
+    save_key_file(path, first, PASSPHRASE)
+
+    with pytest.raises(SigningKeyError, match=r"already exists.*overwrite=True"):
+        save_key_file(path, Ed25519KeyPair.generate(), PASSPHRASE)
+    assert load_key_file(path, PASSPHRASE).public_key == first.public_key
+
+
+def test_save_key_file_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    save_key_file(path, Ed25519KeyPair.generate(), PASSPHRASE)
+    path.chmod(0o644)
+    second = Ed25519KeyPair.generate()
+
+    save_key_file(path, second, PASSPHRASE, overwrite=True)
+
+    assert load_key_file(path, PASSPHRASE).public_key == second.public_key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [entry.name for entry in tmp_path.iterdir()] == ["issuer.key"]
+
+
+def test_load_key_file_warns_on_mode(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "issuer.key"
+    save_key_file(path, Ed25519KeyPair.generate(), PASSPHRASE)
+    path.chmod(0o644)
+
+    load_key_file(path, PASSPHRASE)
+
+    assert "chmod 600" in caplog.text
+    assert PASSPHRASE not in caplog.text
+
+
+def test_key_secret_from_env_set() -> None:
+    assert key_secret_from_env({"VALUETRACE_KEY_PASSPHRASE": "s3cret"}) == b"s3cret"
+
+
+def test_key_secret_from_env_unset() -> None:
+    assert key_secret_from_env({}) is None
+    assert key_secret_from_env({"VALUETRACE_KEY_PASSPHRASE": ""}) is None
+
+
+def test_key_secret_from_env_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VALUETRACE_KEY_PASSPHRASE", "from the environment")
+
+    assert key_secret_from_env() == b"from the environment"
+
+
+def test_key_secret_from_env_decrypts(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    key = Ed25519KeyPair.generate()
+    save_key_file(path, key, "p\u00e4ssword")
+
+    secret = key_secret_from_env({"VALUETRACE_KEY_PASSPHRASE": "p\u00e4ssword"})
+
+    assert secret is not None
+    assert load_key_file(path, secret).public_key == key.public_key
