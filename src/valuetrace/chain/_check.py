@@ -1,0 +1,232 @@
+"""Checks of one credential on its own: envelope, signature, dates, schema and terms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from valuetrace.chain._sources import LoadedDocument
+from valuetrace.did import did_of, find_public_key
+from valuetrace.errors import DIDError, EnvelopeError
+from valuetrace.findings import Finding, Severity, has_errors
+from valuetrace.untp import CredentialKind, detect_kind, validate_credential
+from valuetrace.vc import credential_issuer, decode_envelope, is_enveloped, verify_jws
+
+__all__ = ["CheckedCredential", "check_credential", "parse_datetime"]
+
+DidResolver = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(slots=True)
+class CheckedCredential:
+    """One credential after its own checks, before the walk relates it to others."""
+
+    ref: str
+    origin: str
+    content: bytes
+    credential: dict[str, Any] | None = None
+    kind: CredentialKind | None = None
+    issuer: str | None = None
+    enveloped: bool = False
+    signature_valid: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def credential_id(self) -> str | None:
+        if self.credential is not None and isinstance(self.credential.get("id"), str):
+            return str(self.credential["id"])
+        return None
+
+    @property
+    def label(self) -> str:
+        """The name findings use for this credential: its id, or where it was read from."""
+        return self.credential_id or self.ref
+
+    @property
+    def intact(self) -> bool:
+        """Whether the credential's content passed every check of its own.
+
+        A missing proof does not count here: an unsigned credential is still checked for
+        everything else, and the graph built from it is judged as if it were signed, as the
+        UNTP test suite's trust-graph tier does. The ``proof.missing`` error still makes the
+        report unverified. Issuer anchoring is judged separately.
+        """
+        return self.credential is not None and not has_errors(
+            f for f in self.findings if f.code != "proof.missing"
+        )
+
+    def subjects(self) -> list[dict[str, Any]]:
+        if self.credential is None:
+            return []
+        subject = self.credential.get("credentialSubject")
+        if isinstance(subject, dict):
+            return [subject]
+        if isinstance(subject, list):
+            return [item for item in subject if isinstance(item, dict)]
+        return []
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an XML Schema / ISO 8601 date-time; a value without offset is taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _error(code: str, message: str, credential: str, path: str = "$") -> Finding:
+    return Finding(code, Severity.ERROR, message, credential, path)
+
+
+def check_credential(
+    loaded: LoadedDocument, *, resolve_did: DidResolver, at: datetime
+) -> CheckedCredential:
+    """Run every check that needs only the credential itself and its issuer's DID document."""
+    checked = CheckedCredential(ref=loaded.ref, origin=loaded.origin, content=loaded.content)
+
+    try:
+        document = json.loads(loaded.content)
+    except UnicodeDecodeError as exc:
+        checked.findings.append(
+            _error("credential.malformed", f"{loaded.ref} is not UTF-8 text: {exc}", loaded.ref)
+        )
+        return checked
+    except ValueError as exc:
+        checked.findings.append(
+            _error(
+                "credential.malformed",
+                f"{loaded.ref} is not valid JSON ({exc}); re-export the credential",
+                loaded.ref,
+            )
+        )
+        return checked
+    if not isinstance(document, dict):
+        checked.findings.append(
+            _error(
+                "credential.malformed",
+                f"{loaded.ref} holds a JSON {type(document).__name__}, expected an object",
+                loaded.ref,
+            )
+        )
+        return checked
+
+    if is_enveloped(document):
+        checked.enveloped = True
+        _check_envelope(checked, document, resolve_did)
+    else:
+        checked.credential = document
+        checked.issuer = credential_issuer(document)
+        if "proof" in document:
+            checked.findings.append(
+                _error(
+                    "proof.unsupported",
+                    "the credential carries an embedded Data Integrity proof, which this "
+                    "verifier does not check; UNTP requires the JOSE envelope "
+                    "(EnvelopedVerifiableCredential)",
+                    checked.label,
+                    "$.proof",
+                )
+            )
+        else:
+            checked.findings.append(
+                _error(
+                    "proof.missing",
+                    "the credential is not signed: it is neither an enveloped credential nor "
+                    "secured with a proof; ask its issuer for the signed version",
+                    checked.label,
+                )
+            )
+
+    if checked.credential is None:
+        return checked
+
+    checked.kind = detect_kind(checked.credential)
+    _check_dates(checked, at)
+    checked.findings.extend(validate_credential(checked.credential, credential_ref=checked.label))
+    return checked
+
+
+def _check_envelope(
+    checked: CheckedCredential, document: dict[str, Any], resolve_did: DidResolver
+) -> None:
+    try:
+        decoded = decode_envelope(document)
+    except EnvelopeError as exc:
+        checked.findings.append(_error("envelope.malformed", str(exc), checked.ref, "$.id"))
+        return
+
+    checked.credential = decoded.payload
+    checked.issuer = credential_issuer(decoded.payload)
+    missing_dids: set[str] = set()
+
+    def resolve_key(kid: str) -> bytes | None:
+        try:
+            did = did_of(kid)
+        except DIDError:
+            return None
+        did_document = resolve_did(did)
+        if did_document is None:
+            missing_dids.add(did)
+            return None
+        return find_public_key(did_document, kid)
+
+    findings = verify_jws(decoded, resolve_key, credential_ref=checked.label)
+    if missing_dids:
+        findings = [f for f in findings if f.code != "signature.key_not_found"]
+        for did in sorted(missing_dids):
+            findings.append(
+                _error(
+                    "did.unresolved",
+                    f"the DID document of {did} was not found in the store or the given "
+                    "files, so the signature cannot be checked; publish the issuer's DID "
+                    "document or pass it with --credentials",
+                    checked.label,
+                )
+            )
+    checked.signature_valid = not has_errors(findings)
+    checked.findings.extend(findings)
+
+
+def _check_dates(checked: CheckedCredential, at: datetime) -> None:
+    assert checked.credential is not None
+    for key in ("validFrom", "validUntil"):
+        value = checked.credential.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            continue  # the schema check reports the wrong type
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            checked.findings.append(
+                _error(
+                    "credential.invalid_date",
+                    f"{key} {value!r} is not an ISO 8601 date-time",
+                    checked.label,
+                    f"$.{key}",
+                )
+            )
+            continue
+        if key == "validFrom" and moment > at:
+            checked.findings.append(
+                _error(
+                    "credential.not_yet_valid",
+                    f"the credential is valid from {value}, after the verification time "
+                    f"{at.isoformat()}",
+                    checked.label,
+                    "$.validFrom",
+                )
+            )
+        if key == "validUntil" and moment < at:
+            checked.findings.append(
+                _error(
+                    "credential.expired",
+                    f"the credential expired at {value}, before the verification time "
+                    f"{at.isoformat()}; ask the issuer for a renewed credential",
+                    checked.label,
+                    "$.validUntil",
+                )
+            )

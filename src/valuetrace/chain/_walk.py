@@ -1,0 +1,542 @@
+"""The chain walk: from one product upstream through every linked credential.
+
+The walk is breadth-first over a work list. Each task names a credential to read (a URL, a file,
+or a credential id) and how the walk reached it. A credential is read and checked once, however
+many links lead to it; the hash of each link is checked on every visit because two links may
+carry different digests. Nothing stops the walk but the depth limit: a missing or failing
+credential becomes a finding and every other branch goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from valuetrace.chain._check import CheckedCredential, check_credential
+from valuetrace.chain._graph import as_list, identifier_covers, item_ids, nested_id
+from valuetrace.chain._sources import Sources
+from valuetrace.did import find_dia_urls
+from valuetrace.findings import Finding, Severity
+from valuetrace.untp import CredentialKind
+
+__all__ = ["ChainWalk", "EventUse", "WalkOptions", "WalkResult", "iter_dpps"]
+
+LOGGER = logging.getLogger(__name__)
+
+DEFAULT_MAX_DEPTH = 50
+
+INPUT_KEYS = ("inputEPCList", "inputQuantityList")
+OUTPUT_KEYS = ("outputEPCList", "outputQuantityList")
+OBJECT_KEYS = ("epcList", "quantityList", "childEPCs", "childQuantityList")
+
+
+@dataclass(frozen=True, slots=True)
+class WalkOptions:
+    """Settings of one walk."""
+
+    at: datetime
+    trusted_dids: frozenset[str] = frozenset()
+    max_depth: int = DEFAULT_MAX_DEPTH
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    ref: str
+    expected: CredentialKind | None
+    depth: int
+    link: dict[str, Any] | None = None
+    parent: str | None = None  # label of the credential that linked here, for findings
+    parent_ref: str | None = None
+    path: str = "$"
+    product: str | None = None  # the product whose passport led to this event credential
+
+    def reaches(self, kind: CredentialKind, checked: CheckedCredential) -> bool:
+        """Whether the credential is of ``kind``, or of unknown kind where ``kind`` was expected."""
+        return checked.kind is kind or (checked.kind is None and self.expected is kind)
+
+
+@dataclass(frozen=True, slots=True)
+class EventUse:
+    """A traceability event that links a product to one of its inputs."""
+
+    dpp_ref: str
+    dte_ref: str
+    event_id: str | None
+    input_product: str
+    input_dpp_refs: tuple[str, ...]
+
+
+@dataclass
+class WalkResult:
+    """Everything the walk read and found, before the report is assembled."""
+
+    root_ref: str | None
+    root_product: str | None
+    checked: dict[str, CheckedCredential] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    event_uses: list[EventUse] = field(default_factory=list)
+    dia_refs: dict[str, list[str]] = field(default_factory=dict)
+    anchored: dict[str, bool] = field(default_factory=dict)
+    facility_records: dict[str, list[str]] = field(default_factory=dict)
+
+    def credential_findings(self) -> list[Finding]:
+        collected: list[Finding] = []
+        for checked in self.checked.values():
+            collected.extend(checked.findings)
+        return collected
+
+    def is_anchored(self, did: str | None) -> bool:
+        return did is not None and self.anchored.get(did, False)
+
+
+class ChainWalk:
+    """Walk a value chain from one product and check every credential on the way."""
+
+    def __init__(
+        self,
+        sources: Sources,
+        options: WalkOptions,
+        *,
+        progress: Callable[[int, str], None] | None = None,
+    ) -> None:
+        self.sources = sources
+        self.options = options
+        self.progress = progress
+        self._queue: deque[_Task] = deque()
+        self._dids_seen: set[str] = set()
+        self._dia_refs: dict[str, list[str]] = {}
+        self._aliases: dict[str, str] = {}
+
+    # -- entry points --------------------------------------------------------------------------
+
+    def walk_product(self, product_id: str) -> WalkResult:
+        """Walk from the passports found for a product identifier (a Digital Link URI)."""
+        result = WalkResult(root_ref=None, root_product=product_id)
+        refs = self.sources.find_product_passports(product_id)
+        if not refs:
+            result.findings.append(
+                Finding(
+                    "credential.missing",
+                    Severity.ERROR,
+                    f"no Digital Product Passport found for {product_id}: the resolver has no "
+                    "'dpp' link for it and no given file or stored credential describes it; "
+                    "register the passport's link or pass the passport with --credentials",
+                    product_id,
+                )
+            )
+        else:
+            result.root_ref = refs[0]
+            for ref in refs:
+                self._queue.append(_Task(ref, CredentialKind.DPP, 0))
+        self._run(result)
+        return result
+
+    def walk_credential(self, ref: str) -> WalkResult:
+        """Walk from one credential, read from a given file, the store, or its id."""
+        result = WalkResult(root_ref=ref, root_product=None)
+        self._queue.append(_Task(ref, None, 0))
+        self._run(result)
+        root = result.checked.get(result.root_ref or ref)
+        if root is not None and root.kind is CredentialKind.DPP:
+            for subject in root.subjects():
+                result.root_product = nested_id(subject, "product")
+        elif root is not None and root.subjects():
+            subject_id = root.subjects()[0].get("id")
+            result.root_product = subject_id if isinstance(subject_id, str) else None
+        return result
+
+    # -- the work list -------------------------------------------------------------------------
+
+    def _run(self, result: WalkResult) -> None:
+        for ref in self.sources.file_refs():
+            self._queue.append(_Task(ref, None, 0, parent=None))
+        while self._queue:
+            task = self._queue.popleft()
+            self._visit(task, result)
+        if result.root_ref is not None:
+            result.root_ref = self._aliases.get(result.root_ref, result.root_ref)
+        for did, refs in self._dia_refs.items():
+            self._dia_refs[did] = list(dict.fromkeys(self._aliases.get(ref, ref) for ref in refs))
+        self._resolve_anchors(result)
+
+    def _visit(self, task: _Task, result: WalkResult) -> None:
+        # A credential reached by its URL may be served from a given file, whose path is then
+        # its key: every credential is checked once, however it is named.
+        key = self._aliases.get(task.ref, task.ref)
+        checked = result.checked.get(key)
+        first_visit = False
+        if checked is None:
+            loaded = self.sources.load(task.ref)
+            if loaded is None:
+                result.findings.append(self._missing(task))
+                return
+            key = self._aliases[task.ref] = loaded.ref
+            checked = result.checked.get(key)
+            if checked is None:
+                first_visit = True
+                checked = check_credential(
+                    loaded, resolve_did=self.sources.resolve_did, at=self.options.at
+                )
+                result.checked[key] = checked
+                if self.progress is not None:
+                    self.progress(len(result.checked), key)
+        if key != task.ref:
+            task = dataclasses.replace(task, ref=key)
+
+        if task.link is not None:
+            self._check_link_hash(task, checked, result)
+        if (
+            task.expected is not None
+            and checked.kind is not None
+            and checked.kind is not task.expected
+        ):
+            result.findings.append(
+                Finding(
+                    "link.type_mismatch",
+                    Severity.ERROR,
+                    f"the link at {task.path} leads to a {checked.kind.credential_type}, "
+                    f"expected a {task.expected.credential_type}",
+                    task.parent,
+                    task.path,
+                )
+            )
+        if checked.credential is None:
+            return
+
+        if task.reaches(CredentialKind.DTE, checked) and task.product is not None:
+            self._follow_events(task, checked, result)
+        if not first_visit:
+            return
+        if task.depth >= self.options.max_depth:
+            result.findings.append(
+                Finding(
+                    "chain.depth_limit",
+                    Severity.WARNING,
+                    f"the walk stopped at depth {task.depth} (limit {self.options.max_depth}); "
+                    "credentials beyond this one were not checked; raise --max-depth to go on",
+                    checked.label,
+                )
+            )
+            return
+
+        self._enqueue_issuer(checked, task.depth)
+        if checked.kind is CredentialKind.DPP:
+            self._follow_passport(task, checked, result)
+
+    def _missing(self, task: _Task) -> Finding:
+        what = task.expected.credential_type if task.expected else "credential"
+        where = f" linked at {task.path}" if task.parent else ""
+        return Finding(
+            "credential.missing",
+            Severity.ERROR,
+            f"the {what} {task.ref}{where} was not found in the given files or the store; "
+            "publish it, or pass it with --credentials",
+            task.parent or task.ref,
+            task.path,
+        )
+
+    # -- link integrity ------------------------------------------------------------------------
+
+    def _check_link_hash(self, task: _Task, checked: CheckedCredential, result: WalkResult) -> None:
+        assert task.link is not None
+        digest = task.link.get("hashDigest")
+        if not isinstance(digest, str) or not digest:
+            return
+        method = str(task.link.get("hashMethod") or "").upper().replace("_", "-")
+        if not method:
+            method = "SHA-1" if len(digest) == 40 else "SHA-256"
+        if method in ("SHA-256", "SHA256"):
+            actual = hashlib.sha256(checked.content).hexdigest()
+        elif method in ("SHA-1", "SHA1"):
+            actual = hashlib.sha1(checked.content, usedforsecurity=False).hexdigest()
+            result.findings.append(
+                Finding(
+                    "link.weak_hash",
+                    Severity.WARNING,
+                    f"the link to {task.ref} is secured with SHA-1, which no longer resists "
+                    "collisions; the issuer should use SHA-256",
+                    task.parent,
+                    task.path + ".hashMethod",
+                )
+            )
+        else:
+            result.findings.append(
+                Finding(
+                    "link.hash_unsupported",
+                    Severity.WARNING,
+                    f"hash method {task.link.get('hashMethod')!r} of the link to {task.ref} is "
+                    "not supported (SHA-256 and SHA-1 are); the link's integrity was not checked",
+                    task.parent,
+                    task.path + ".hashMethod",
+                )
+            )
+            return
+        if actual == digest.lower():
+            return
+        if checked.origin == "file" and not checked.enveloped:
+            result.findings.append(
+                Finding(
+                    "link.hash_unchecked",
+                    Severity.WARNING,
+                    f"the credential linked at {task.path} was taken from the unsigned file "
+                    f"{checked.ref}, whose bytes are not the ones the link's hash covers",
+                    task.parent,
+                    task.path + ".hashDigest",
+                )
+            )
+            return
+        result.findings.append(
+            Finding(
+                "link.hash_mismatch",
+                Severity.ERROR,
+                f"the {method} digest of {task.ref} is {actual}, but the link declares "
+                f"{digest}: the credential changed after the link was made",
+                task.parent,
+                task.path + ".hashDigest",
+            )
+        )
+
+    # -- following links -----------------------------------------------------------------------
+
+    def _enqueue_issuer(self, checked: CheckedCredential, depth: int) -> None:
+        did = checked.issuer
+        if did is None or did in self._dids_seen:
+            return
+        self._dids_seen.add(did)
+        refs: list[str] = []
+        document = self.sources.resolve_did(did)
+        if document is not None:
+            refs.extend(find_dia_urls(document))
+        for ref in self.sources.find_identity_anchors(did):
+            if ref not in refs:
+                refs.append(ref)
+        self._dia_refs[did] = refs
+        for ref in refs:
+            self._queue.append(_Task(ref, CredentialKind.DIA, depth + 1, parent=checked.label))
+
+    def _follow_passport(self, task: _Task, checked: CheckedCredential, result: WalkResult) -> None:
+        for subject in checked.subjects():
+            product_id = nested_id(subject, "product")
+            for i, info in enumerate(as_list(subject.get("traceabilityInformation"))):
+                if not isinstance(info, dict):
+                    continue
+                for j, link in enumerate(as_list(info.get("traceabilityEvent"))):
+                    self._enqueue_link(
+                        link,
+                        CredentialKind.DTE,
+                        task,
+                        checked,
+                        f"$.credentialSubject.traceabilityInformation[{i}].traceabilityEvent[{j}]",
+                        product=product_id or "",
+                    )
+            for i, claim in enumerate(as_list(subject.get("conformityClaim"))):
+                if isinstance(claim, dict) and isinstance(claim.get("conformityEvidence"), dict):
+                    self._enqueue_link(
+                        claim["conformityEvidence"],
+                        CredentialKind.DCC,
+                        task,
+                        checked,
+                        f"$.credentialSubject.conformityClaim[{i}].conformityEvidence",
+                    )
+            facility_id = nested_id(subject, "product", "producedAtFacility")
+            if facility_id:
+                refs = self.sources.find_facility_records(facility_id)
+                result.facility_records[facility_id] = refs
+                if not refs:
+                    result.findings.append(
+                        Finding(
+                            "facility.unrecorded",
+                            Severity.WARNING,
+                            f"no Digital Facility Record found for the producing facility "
+                            f"{facility_id}; its location and country cannot back the "
+                            "passport's claims",
+                            checked.label,
+                            "$.credentialSubject.product.producedAtFacility",
+                        )
+                    )
+                for ref in refs:
+                    self._queue.append(
+                        _Task(
+                            ref,
+                            CredentialKind.DFR,
+                            task.depth + 1,
+                            parent=checked.label,
+                            path="$.credentialSubject.product.producedAtFacility",
+                        )
+                    )
+
+    def _enqueue_link(
+        self,
+        link: Any,
+        expected: CredentialKind,
+        task: _Task,
+        checked: CheckedCredential,
+        path: str,
+        *,
+        product: str | None = None,
+    ) -> None:
+        if not isinstance(link, dict) or not isinstance(link.get("linkURL"), str):
+            return
+        self._queue.append(
+            _Task(
+                link["linkURL"],
+                expected,
+                task.depth + 1,
+                link=link,
+                parent=checked.label,
+                parent_ref=task.ref,
+                path=path,
+                product=product,
+            )
+        )
+
+    def _follow_events(self, task: _Task, checked: CheckedCredential, result: WalkResult) -> None:
+        """Relate the events of a DTE to the product whose passport linked it."""
+        assert task.product is not None
+        dpp_ref = task.parent_ref
+        for index, event in enumerate(checked.subjects()):
+            types = as_list(event.get("type"))
+            outputs = list(item_ids(event, *OUTPUT_KEYS))
+            objects = list(item_ids(event, *OBJECT_KEYS))
+            parent_id = event.get("parentID")
+            named = outputs + objects + ([parent_id] if isinstance(parent_id, str) else [])
+            related = not task.product or any(
+                identifier_covers(item, task.product) or identifier_covers(task.product, item)
+                for item in named
+            )
+            if not related:
+                result.findings.append(
+                    Finding(
+                        "event.unrelated",
+                        Severity.WARNING,
+                        f"event {event.get('id', index)} does not name the product "
+                        f"{task.product} among its outputs or objects, so it does not trace it",
+                        checked.label,
+                        f"$.credentialSubject[{index}]",
+                    )
+                )
+                continue
+            if "TransformationEvent" not in types:
+                continue
+            for input_id in dict.fromkeys(item_ids(event, *INPUT_KEYS)):
+                refs = self.sources.find_product_passports(input_id)
+                result.event_uses.append(
+                    EventUse(
+                        dpp_ref=dpp_ref or "",
+                        dte_ref=task.ref,
+                        event_id=event.get("id") if isinstance(event.get("id"), str) else None,
+                        input_product=input_id,
+                        input_dpp_refs=tuple(refs),
+                    )
+                )
+                if not refs:
+                    result.findings.append(
+                        Finding(
+                            "credential.missing",
+                            Severity.ERROR,
+                            f"no Digital Product Passport found for the input {input_id} of "
+                            f"event {event.get('id', index)}; its upstream chain cannot be "
+                            "verified; register the passport's link or pass it with --credentials",
+                            checked.label,
+                            f"$.credentialSubject[{index}]",
+                        )
+                    )
+                for ref in refs:
+                    self._queue.append(
+                        _Task(
+                            ref,
+                            CredentialKind.DPP,
+                            task.depth + 1,
+                            parent=checked.label,
+                            path=f"$.credentialSubject[{index}]",
+                        )
+                    )
+
+    # -- issuer anchoring ----------------------------------------------------------------------
+
+    def _resolve_anchors(self, result: WalkResult) -> None:
+        result.dia_refs = dict(self._dia_refs)
+        trusted = self.options.trusted_dids
+        reasons: dict[str, str] = {}
+
+        def anchored(did: str, path: tuple[str, ...]) -> bool:
+            if did in trusted:
+                result.anchored[did] = True
+                return True
+            if did in result.anchored:
+                return result.anchored[did]
+            if did in path:
+                reasons[did] = "its identity anchors form a loop: " + " -> ".join((*path, did))
+                return False
+            refs = result.dia_refs.get(did, [])
+            if not refs:
+                reasons[did] = (
+                    "no Digital Identity Anchor names it: its DID document has no untp:dia "
+                    "service and no given or stored DIA has it as subject"
+                )
+                result.anchored[did] = False
+                return False
+            failures: list[str] = []
+            for ref in refs:
+                dia = result.checked.get(ref)
+                if dia is None or dia.credential is None:
+                    failures.append(f"the DIA {ref} could not be read")
+                    continue
+                if not any(subject.get("id") == did for subject in dia.subjects()):
+                    failures.append(f"the DIA {dia.label} anchors another subject")
+                    continue
+                if not dia.intact:
+                    failures.append(f"the DIA {dia.label} failed verification")
+                    continue
+                if dia.issuer is None:
+                    failures.append(f"the DIA {dia.label} has no issuer")
+                    continue
+                if anchored(dia.issuer, (*path, did)):
+                    result.anchored[did] = True
+                    return True
+                failures.append(
+                    f"the register {dia.issuer} that issued {dia.label} is not anchored "
+                    f"({reasons.get(dia.issuer, 'not trusted')})"
+                )
+            reasons[did] = "; ".join(failures)
+            result.anchored[did] = False
+            return False
+
+        if not trusted:
+            result.findings.append(
+                Finding(
+                    "trust.no_roots",
+                    Severity.ERROR,
+                    "no trusted DID was given, so no issuer can be anchored; pass the DID of "
+                    "a register you trust with --trust-did",
+                    None,
+                )
+            )
+        for checked in result.checked.values():
+            if checked.issuer is None or checked.credential is None:
+                continue
+            ok = anchored(checked.issuer, ())
+            if not ok and trusted:
+                checked.findings.append(
+                    Finding(
+                        "issuer.unanchored",
+                        Severity.ERROR,
+                        f"the issuer {checked.issuer} is not anchored to a trusted DID: "
+                        f"{reasons.get(checked.issuer, 'unknown reason')}",
+                        checked.label,
+                        "$.issuer",
+                    )
+                )
+
+
+def iter_dpps(result: WalkResult) -> Iterable[CheckedCredential]:
+    """Yield every Digital Product Passport the walk checked."""
+    for checked in result.checked.values():
+        if checked.kind is CredentialKind.DPP:
+            yield checked

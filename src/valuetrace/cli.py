@@ -1,0 +1,526 @@
+"""The ``valuetrace`` command."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from valuetrace import __version__
+from valuetrace.chain import Sources, load_credential_files, render_report, verify_chain
+from valuetrace.chain._check import parse_datetime
+from valuetrace.errors import EnvelopeError, ValuetraceError
+from valuetrace.findings import Finding, Severity, has_errors
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Issue, publish, resolve and verify UN Transparency Protocol credentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Create signing keys.", no_args_is_help=True)
+did_app = typer.Typer(help="Build DID documents.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(did_app, name="did")
+
+console = Console()
+error_console = Console(stderr=True)
+
+EXIT_VERIFIED = 0
+EXIT_NOT_VERIFIED = 1
+EXIT_MISUSE = 2
+
+DEFAULT_STORE = "valuetrace.sqlite"
+PASSPHRASE_ENV = "VALUETRACE_KEY_PASSPHRASE"
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="SQLite file of the store (default: $VALUETRACE_STORE, else ./valuetrace.sqlite).",
+    ),
+]
+
+
+def _fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
+    error_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _store_path(store: Path | None) -> Path:
+    if store is not None:
+        return store
+    return Path(os.environ.get("VALUETRACE_STORE", DEFAULT_STORE))
+
+
+def _open_store(store: Path | None, *, must_exist: bool) -> Any:
+    from valuetrace.store import Store
+
+    path = _store_path(store)
+    if must_exist and not path.exists():
+        if store is not None:
+            _fail(f"store not found: {path}; create it with 'valuetrace demo --store {path}'")
+        return None
+    try:
+        return Store.open(path)
+    except ValuetraceError as exc:
+        _fail(str(exc))
+
+
+def _parse_time(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        _fail(f"--at {value!r} is not an ISO 8601 date-time such as 2026-12-04T10:00:00Z")
+
+
+def _secret(confirm: bool = False) -> bytes:
+    from valuetrace.did import key_secret_from_env
+
+    secret = key_secret_from_env()
+    if secret is not None:
+        return secret
+    if not sys.stdin.isatty():
+        _fail(f"no key passphrase: set {PASSPHRASE_ENV} or run in a terminal to be asked for one")
+    passphrase = getpass.getpass("Key passphrase: ")
+    if confirm and getpass.getpass("Repeat the passphrase: ") != passphrase:
+        _fail("the passphrases differ; run the command again")
+    if not passphrase:
+        _fail("an empty passphrase cannot protect a key; choose one")
+    return passphrase.encode()
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+
+@app.command()
+def verify(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A product's GS1 Digital Link URI, a credential URL in the store, or a file."
+        ),
+    ],
+    store: StoreOption = None,
+    credentials: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--credentials",
+            help="File or folder of credentials (signed or plain) to use before the store; "
+            "repeatable.",
+        ),
+    ] = None,
+    trust_did: Annotated[
+        list[str] | None,
+        typer.Option("--trust-did", help="DID of a trusted register (trust root); repeatable."),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Verify as of this ISO 8601 time instead of now."),
+    ] = None,
+    max_depth: Annotated[
+        int,
+        typer.Option(
+            "--max-depth", min=1, help="Maximum number of links the walk follows from the product."
+        ),
+    ] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON object.")
+    ] = False,
+) -> None:
+    """Walk a product's value chain and check every credential on the way.
+
+    Exit code 0 when the report is verified, 1 when it is not, 2 for misuse or unreadable input.
+    """
+    moment = _parse_time(at)
+    opened = _open_store(store, must_exist=True)
+    sources = Sources(store=opened)
+    try:
+        paths = list(credentials or [])
+        target_path = Path(target)
+        if target_path.is_file() and target_path not in paths:
+            paths.insert(0, target_path)
+        elif not target_path.exists() and _looks_like_path(target):
+            _fail(f"file not found: {target}; give a Digital Link URI, a credential URL or a file")
+        sources.add_files(load_credential_files(paths))
+    except ValuetraceError as exc:
+        _fail(str(exc))
+
+    report = _run_verification(target, sources, moment, trust_did or [], max_depth, as_json)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        render_report(report, console)
+    if opened is not None:
+        opened.close()
+    raise typer.Exit(EXIT_VERIFIED if report.verified else EXIT_NOT_VERIFIED)
+
+
+def _looks_like_path(target: str) -> bool:
+    return "://" not in target and not target.startswith(("did:", "urn:"))
+
+
+def _run_verification(
+    target: str,
+    sources: Sources,
+    moment: datetime,
+    trusted: list[str],
+    max_depth: int,
+    quiet: bool,
+) -> Any:
+    if quiet or not error_console.is_terminal:
+        return verify_chain(target, sources, at=moment, trusted_dids=trusted, max_depth=max_depth)
+    with error_console.status("walking the chain") as status:
+
+        def progress(count: int, ref: str) -> None:
+            status.update(f"walking the chain: {count} credentials checked, last {ref}")
+
+        return verify_chain(
+            target, sources, at=moment, trusted_dids=trusted, max_depth=max_depth, progress=progress
+        )
+
+
+# -- validate ----------------------------------------------------------------------------------
+
+
+def _validate_file(path: Path) -> list[Finding]:
+    from valuetrace.untp import validate_credential
+    from valuetrace.vc import decode_envelope, is_enveloped
+
+    ref = str(path)
+    try:
+        document = json.loads(path.read_bytes())
+    except OSError as exc:
+        return [
+            Finding(
+                "credential.unreadable", Severity.ERROR, f"cannot read {ref}: {exc.strerror}", ref
+            )
+        ]
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [
+            Finding("credential.malformed", Severity.ERROR, f"{ref} is not valid JSON: {exc}", ref)
+        ]
+    if not isinstance(document, dict):
+        return [Finding("credential.malformed", Severity.ERROR, f"{ref} holds no JSON object", ref)]
+    findings: list[Finding] = []
+    if is_enveloped(document):
+        try:
+            document = decode_envelope(document).payload
+        except EnvelopeError as exc:
+            return [Finding("envelope.malformed", Severity.ERROR, f"{ref}: {exc}", ref, "$.id")]
+        findings.append(
+            Finding(
+                "signature.unchecked",
+                Severity.INFO,
+                "the envelope was decoded but its signature was not checked; "
+                "use 'valuetrace verify'",
+                ref,
+            )
+        )
+    findings.extend(validate_credential(document, credential_ref=ref))
+    return findings
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Credential files, plain or enveloped.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check credentials against the VC Data Model 2.0 and UNTP schemas and their contexts.
+
+    Exit code 1 when any file has an error.
+    """
+    results = {str(path): _validate_file(path) for path in files}
+    failed = any(has_errors(findings) for findings in results.values())
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "valid": not failed,
+                    "files": [
+                        {
+                            "file": name,
+                            "valid": not has_errors(findings),
+                            "findings": [f.to_dict() for f in findings],
+                        }
+                        for name, findings in results.items()
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for name, findings in results.items():
+            verdict = "[red]invalid[/red]" if has_errors(findings) else "[green]valid[/green]"
+            console.print(f"{name}: {verdict}", highlight=False)
+            for finding in findings:
+                console.print(
+                    f"  {finding.severity.value} {finding.code} {finding.path}: {finding.message}",
+                    highlight=False,
+                )
+    raise typer.Exit(EXIT_NOT_VERIFIED if failed else EXIT_VERIFIED)
+
+
+# -- issue, keys, did --------------------------------------------------------------------------
+
+
+@app.command()
+def issue(
+    source: Annotated[Path, typer.Argument(help="Plain credential JSON to sign.")],
+    key_id: Annotated[
+        str,
+        typer.Option(
+            "--key-id", help="Verification method id of the key, e.g. did:web:a.example#key-1."
+        ),
+    ],
+    store: StoreOption = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="URL the credential is published at (default: its id)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write the enveloped credential to this file."),
+    ] = None,
+) -> None:
+    """Validate a credential, sign it as an enveloped VC (vc+jwt) and store it."""
+    from valuetrace.did import decrypt_private_key
+    from valuetrace.untp import validate_credential
+    from valuetrace.vc import sign_enveloped
+
+    try:
+        credential = json.loads(source.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read {source}: {exc.strerror}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{source} is not valid JSON: {exc}")
+    if not isinstance(credential, dict):
+        _fail(f"{source} holds no JSON object; a credential is an object")
+    findings = validate_credential(credential, credential_ref=str(source))
+    if has_errors(findings):
+        for finding in findings:
+            error_console.print(
+                f"  {finding.code} {finding.path}: {finding.message}", highlight=False
+            )
+        _fail(f"{source} is not a valid UNTP credential; fix the findings above", EXIT_NOT_VERIFIED)
+    location = url or credential.get("id")
+    if not isinstance(location, str):
+        _fail("the credential has no id; give the URL it is published at with --url")
+
+    opened = _open_store(store, must_exist=False)
+    blob = opened.get_key(key_id)
+    if blob is None:
+        _fail(
+            f"no key {key_id} in the store {_store_path(store)}; "
+            "create one with 'valuetrace keys new'"
+        )
+    try:
+        key = decrypt_private_key(blob, _secret())
+        envelope = sign_enveloped(credential, key, key_id)
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    except ValueError as exc:
+        _fail(str(exc))
+    content = json.dumps(envelope, separators=(",", ":")).encode()
+    from valuetrace.chain import subject_keys
+    from valuetrace.vc import credential_issuer
+
+    types = credential.get("type")
+    credential_type = next(
+        (
+            t
+            for t in (types if isinstance(types, list) else [types])
+            if isinstance(t, str) and t != "VerifiableCredential"
+        ),
+        None,
+    )
+    try:
+        opened.put_credential(
+            location,
+            content,
+            credential_id=credential.get("id") if isinstance(credential.get("id"), str) else None,
+            credential_type=credential_type,
+            issuer=credential_issuer(credential),
+            subject_ids=[identifier for _, identifier in subject_keys(credential)],
+        )
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    if output is not None:
+        output.write_bytes(content)
+    print(content.decode())
+    opened.close()
+
+
+@keys_app.command("new")
+def keys_new(
+    did: Annotated[
+        str | None,
+        typer.Option("--did", help="did:web DID the key belongs to (default: a new did:key)."),
+    ] = None,
+    fragment: Annotated[
+        str, typer.Option("--fragment", help="Fragment of the verification method id.")
+    ] = "key-1",
+    store: StoreOption = None,
+) -> None:
+    """Create an Ed25519 signing key, encrypted with a passphrase, in the store.
+
+    The passphrase comes from $VALUETRACE_KEY_PASSPHRASE or is asked for.
+    """
+    from valuetrace.did import Ed25519KeyPair, did_key_from_public_key, encrypt_private_key
+
+    key = Ed25519KeyPair.generate()
+    if did is None:
+        did = did_key_from_public_key(key.public_key)
+        kid = f"{did}#{did.removeprefix('did:key:')}"
+    else:
+        if not did.startswith("did:"):
+            _fail(f"--did {did!r} is not a DID; use the form did:web:example.com")
+        kid = f"{did}#{fragment}"
+    secret = _secret(confirm=True)
+    opened = _open_store(store, must_exist=False)
+    try:
+        opened.put_key(kid, encrypt_private_key(key, secret))
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    opened.close()
+    console.print(f"key id: {kid}", highlight=False)
+    console.print(f"public key (multibase): {key.public_multibase}", highlight=False)
+
+
+@did_app.command("web")
+def did_web(
+    did: Annotated[str, typer.Argument(help="The did:web DID, e.g. did:web:spinner.example.com.")],
+    key_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key-id", help="Key in the store to list; repeatable (default: all keys of the DID)."
+        ),
+    ] = None,
+    dia_url: Annotated[
+        str | None,
+        typer.Option("--dia-url", help="URL of the organisation's Digital Identity Anchor."),
+    ] = None,
+    store: StoreOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write did.json here instead of printing it."),
+    ] = None,
+) -> None:
+    """Build the DID document of a did:web identity from its keys in the store."""
+    from valuetrace.did import build_did_web_document, decrypt_private_key, did_web_to_url
+
+    try:
+        location = did_web_to_url(did)
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    opened = _open_store(store, must_exist=True)
+    if opened is None:
+        _fail(
+            f"no store at {_store_path(store)}; "
+            f"create keys first with 'valuetrace keys new --did {did}'"
+        )
+    kids = key_id or [kid for kid in opened.list_keys() if kid.split("#")[0] == did]
+    if not kids:
+        _fail(f"no key of {did} in the store; create one with 'valuetrace keys new --did {did}'")
+    secret = _secret()
+    keys: list[tuple[str, bytes]] = []
+    for kid in kids:
+        blob = opened.get_key(kid)
+        if blob is None:
+            _fail(f"no key {kid} in the store")
+        try:
+            keys.append((kid.split("#", 1)[1], decrypt_private_key(blob, secret).public_key))
+        except ValuetraceError as exc:
+            _fail(str(exc))
+    document = build_did_web_document(did, keys, dia_url=dia_url)
+    opened.put_did_document(did, document)
+    text = json.dumps(document, indent=2)
+    if output is not None:
+        output.write_text(text + "\n")
+        error_console.print(f"wrote {output}; publish it at {location}", highlight=False)
+    else:
+        print(text)
+    opened.close()
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="Build the demo in this SQLite file (default: a temporary folder)."
+        ),
+    ] = None,
+    tamper: Annotated[
+        bool, typer.Option("--tamper", help="Alter one upstream credential after signing.")
+    ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="Write every credential to this folder, enveloped and decoded."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON object.")
+    ] = False,
+) -> None:
+    """Build a signed cotton T-shirt value chain and verify the garment.
+
+    Exit code 0 when the garment's chain is verified, 1 when it is not.
+    """
+    from valuetrace.demo import run_demo
+
+    workdir: tempfile.TemporaryDirectory[str] | None = None
+    if store is None:
+        workdir = tempfile.TemporaryDirectory(prefix="valuetrace-demo-")
+        path = Path(workdir.name) / "demo.sqlite"
+    else:
+        path = store
+        if path.exists():
+            _fail(f"{path} already exists; the demo builds a fresh store, so give a new path")
+    try:
+        verified = run_demo(
+            path,
+            tamper=tamper,
+            export=export,
+            as_json=as_json,
+            console=console,
+            status_console=error_console,
+            keep_store=store is not None,
+        )
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    finally:
+        if workdir is not None:
+            workdir.cleanup()
+    raise typer.Exit(EXIT_VERIFIED if verified else EXIT_NOT_VERIFIED)
+
+
+@app.command()
+def version() -> None:
+    """Print the version of valuetrace."""
+    print(__version__)
+
+
+def main() -> None:
+    """Run the command line, turning unexpected input errors into exit code 2."""
+    try:
+        app()
+    except ValuetraceError as exc:
+        error_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(EXIT_MISUSE)

@@ -1,0 +1,315 @@
+"""The chain walk over the demo's textile chain, intact and with one fault at a time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from valuetrace.chain import Report, Sources, load_credential_files, subject_keys, verify_chain
+from valuetrace.demo import DemoChain, build_textile_chain, export_chain, tamper_credential
+from valuetrace.findings import Finding
+from valuetrace.store import Store
+from valuetrace.vc import credential_issuer, decode_envelope, sign_enveloped
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoChain]:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    with Store.open(path) as store:
+        chain = build_textile_chain(store, now=NOW, key_secret=b"test passphrase")
+    return path, chain
+
+
+@pytest.fixture
+def demo(demo_build: tuple[Path, DemoChain], tmp_path: Path) -> Iterator[tuple[Store, DemoChain]]:
+    """A private copy of the demo store, so a test can damage it."""
+    source, chain = demo_build
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(source, copy)
+    with Store.open(copy) as store:
+        yield store, chain
+
+
+def walk(store: Store, chain: DemoChain, **options: Any) -> Report:
+    options.setdefault("at", NOW)
+    options.setdefault("trusted_dids", chain.trusted_dids)
+    return verify_chain(chain.garment_link, Sources(store=store), **options)
+
+
+def codes(report: Report) -> list[str]:
+    return [finding.code for finding in report.findings]
+
+
+def errors(report: Report) -> list[Finding]:
+    return [finding for finding in report.findings if finding.severity.value == "error"]
+
+
+def resign(
+    store: Store, chain: DemoChain, name: str, change: Callable[[dict[str, Any]], None]
+) -> str:
+    """Change a stored credential and sign it again with its issuer's key."""
+    url = chain.credentials[name]
+    stored = store.get_credential(url)
+    assert stored is not None
+    payload = decode_envelope(json.loads(stored.content)).payload
+    change(payload)
+    issuer = credential_issuer(payload)
+    organisation = next(o for o in chain.organisations.values() if o.did == issuer)
+    envelope = sign_enveloped(payload, organisation.key, organisation.kid)
+    store.put_credential(
+        url,
+        json.dumps(envelope).encode(),
+        credential_id=url,
+        credential_type=stored.credential_type,
+        issuer=issuer,
+        subject_ids=[identifier for _, identifier in subject_keys(payload)],
+        replace=True,
+    )
+    return url
+
+
+def test_demo_chain_verified(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain)
+    assert errors(report) == []
+    assert report.verified
+    assert report.root == chain.garment_link
+    # 8 DIAs, 6 DFRs, 2 DCCs, 6 production and 6 shipment DTEs, 6 DPPs
+    assert len(report.credentials) == 34
+
+
+def test_demo_claims_matched_by_kind(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain)
+    matches = {result.topic: result.match for result in report.claims}
+    assert matches == {"environment.biodiversity": "upstream", "social.labour": "facility"}
+    assert all(result.attested for result in report.claims)
+    assert not report.strict_rule_passed
+    verifiers = {result.verifier for result in report.claims}
+    assert verifiers == {"Demo Organic and Social Certification"}
+
+
+def test_demo_provenance_backed_share(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain)
+    assert report.provenance is not None
+    data = report.provenance.to_dict()
+    assert data["declaredMassKg"] == pytest.approx(0.25)
+    assert data["verifiedRatio"] == pytest.approx(0.95)
+    assert data["declaredVerifiedRatio"] == pytest.approx(0.95)
+    assert data["byCountry"]["IN"]["share"] == pytest.approx(1.0)
+    assert data["byCountry"]["CN"]["share"] == pytest.approx(0.0)
+    assert "provenance.unbacked" in codes(report)
+    assert "provenance.ratio_overstated" not in codes(report)
+
+
+def test_tampered_passport_signature_invalid(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url = chain.credentials["dpp-yarn"]
+
+    def double_weight(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["product"]["dimensions"]["weight"]["value"] *= 2
+
+    tamper_credential(store, url, double_weight)
+    report = walk(store, chain)
+    assert not report.verified
+    invalid = [f for f in report.findings if f.code == "signature.invalid"]
+    assert [f.credential for f in invalid] == [url]
+    # the walk went on past the broken passport, up to the farms
+    assert chain.credentials["dpp-seed-a"] in {row["ref"] for row in report.credentials}
+
+
+def test_unsigned_credential_proof_missing(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url = chain.credentials["dpp-fabric"]
+    stored = store.get_credential(url)
+    assert stored is not None
+    plain = decode_envelope(json.loads(stored.content)).payload
+    store.put_credential(
+        url,
+        json.dumps(plain).encode(),
+        credential_type=stored.credential_type,
+        issuer=stored.issuer,
+        replace=True,
+    )
+    report = walk(store, chain)
+    mine = [f for f in report.findings if f.credential == url]
+    assert [f.code for f in mine] == ["proof.missing"]
+    assert not report.verified
+
+
+def test_schema_violation_reported_with_path(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def break_name(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["product"]["name"] = 5
+
+    url = resign(store, chain, "dpp-yarn", break_name)
+    report = walk(store, chain)
+    schema = [f for f in report.findings if f.code == "schema.invalid" and f.credential == url]
+    assert schema
+    assert {f.path for f in schema} == {"$.credentialSubject.product.name"}
+
+
+def test_changed_certificate_hash_mismatch(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def rename(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["name"] = "Organic cotton production certificate (renewed)"
+
+    resign(store, chain, "dcc-organic-cotton", rename)
+    report = walk(store, chain)
+    mismatches = [f for f in report.findings if f.code == "link.hash_mismatch"]
+    assert len(mismatches) == 1
+    assert mismatches[0].credential == chain.credentials["dpp-garment"]
+    assert mismatches[0].path == (
+        "$.credentialSubject.conformityClaim[0].conformityEvidence.hashDigest"
+    )
+
+
+def test_anchor_of_other_subject_unanchored(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def other_subject(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["id"] = "did:web:someone-else.valuetrace.example"
+
+    resign(store, chain, "dia-spinner", other_subject)
+    report = walk(store, chain)
+    unanchored = [f for f in report.findings if f.code == "issuer.unanchored"]
+    spinner_credentials = {
+        chain.credentials["dpp-yarn"],
+        chain.credentials["dte-spinning-yarn"],
+        chain.credentials["dte-shipping-yarn"],
+        chain.credentials["dfr-spinner"],
+    }
+    assert {f.credential for f in unanchored} == spinner_credentials
+    assert all("anchors another subject" in f.message for f in unanchored)
+
+
+def test_untrusted_root_unanchored(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain, trusted_dids=["did:web:unknown-register.valuetrace.example"])
+    assert "issuer.unanchored" in codes(report)
+    assert not report.verified
+
+
+def test_no_trust_roots_reported(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain, trusted_dids=[])
+    assert "trust.no_roots" in codes(report)
+    assert not report.verified
+
+
+def test_every_unattested_criterion_reported(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def add_claims(payload: dict[str, Any]) -> None:
+        claims = payload["credentialSubject"]["conformityClaim"]
+        extra = json.loads(json.dumps(claims[1]))
+        extra["id"] += "-extra"
+        extra.pop("conformityEvidence")
+        for number in (1, 2):
+            criterion = dict(extra["assessmentCriteria"][0])
+            criterion["id"] = f"https://certifier.valuetrace.example/schemes/x#criterion-{number}"
+            extra["assessmentCriteria"].append(criterion)
+        claims.append(extra)
+
+    resign(store, chain, "dpp-garment", add_claims)
+    report = walk(store, chain)
+    unattested = [f for f in report.findings if f.code == "claim.unattested"]
+    assert len(unattested) == 2
+    assert {f.path for f in unattested} == {
+        "$.credentialSubject.conformityClaim[2].assessmentCriteria[1]",
+        "$.credentialSubject.conformityClaim[2].assessmentCriteria[2]",
+    }
+    attested = [result for result in report.claims if result.attested]
+    assert len(attested) == 3  # the two original criteria and the repeated labour one
+
+
+def test_missing_linked_event_reported(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def dangling_link(payload: dict[str, Any]) -> None:
+        links = payload["credentialSubject"]["traceabilityInformation"][0]["traceabilityEvent"]
+        links.append(
+            {
+                "linkURL": "https://weaver.valuetrace.example/credentials/not-published.json",
+                "linkName": "Dyeing event",
+                "linkType": "https://test.uncefact.org/vocabulary/linkTypes/dte",
+            }
+        )
+
+    url = resign(store, chain, "dpp-fabric", dangling_link)
+    report = walk(store, chain)
+    missing = [f for f in report.findings if f.code == "credential.missing"]
+    assert len(missing) == 1
+    assert missing[0].credential == url
+    assert missing[0].path == "$.credentialSubject.traceabilityInformation[0].traceabilityEvent[2]"
+    # the rest of the chain was still walked
+    assert chain.credentials["dpp-seed-b"] in {row["ref"] for row in report.credentials}
+
+
+def test_verification_after_expiry(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain, at=NOW + timedelta(days=400))
+    expired = {f.credential for f in report.findings if f.code == "credential.expired"}
+    assert len(expired) == len(report.credentials)
+
+
+def test_verification_before_issue(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain, at=NOW - timedelta(days=30))
+    assert "credential.not_yet_valid" in codes(report)
+
+
+def test_event_cycle_detected(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def garment_as_input(payload: dict[str, Any]) -> None:
+        event = payload["credentialSubject"][0]
+        event["inputEPCList"].append(
+            {"type": ["Item"], "id": chain.garment_link, "name": "T-shirt"}
+        )
+
+    resign(store, chain, "dte-ginning-lint", garment_as_input)
+    report = walk(store, chain)
+    cycles = [f for f in report.findings if f.code == "chain.cycle"]
+    assert len(cycles) == 1
+    assert chain.credentials["dpp-garment"] in cycles[0].message
+
+
+def test_depth_limit_stops_walk(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    report = walk(store, chain, max_depth=2)
+    assert "chain.depth_limit" in codes(report)
+    assert chain.credentials["dpp-seed-a"] not in {row["ref"] for row in report.credentials}
+
+
+def test_exported_files_verify_offline(demo: tuple[Store, DemoChain], tmp_path: Path) -> None:
+    store, chain = demo
+    export_chain(store, chain, tmp_path)
+    sources = Sources(store=None)
+    sources.add_files(load_credential_files([tmp_path / "enveloped", tmp_path / "did"]))
+    report = verify_chain(chain.garment_link, sources, at=NOW, trusted_dids=chain.trusted_dids)
+    assert errors(report) == []
+    assert len(report.credentials) == 34
+
+
+def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: Path) -> None:
+    store, chain = demo
+    export_chain(store, chain, tmp_path)
+    sources = Sources(store=None)
+    sources.add_files(load_credential_files([tmp_path / "plain"]))
+    report = verify_chain(chain.garment_link, sources, at=NOW, trusted_dids=chain.trusted_dids)
+    error_codes = {f.code for f in errors(report)}
+    assert error_codes == {"proof.missing"}
+    assert len([f for f in report.findings if f.code == "proof.missing"]) == 34
+    assert all(result.attested for result in report.claims)
