@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -313,3 +314,37 @@ def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: P
     assert error_codes == {"proof.missing"}
     assert len([f for f in report.findings if f.code == "proof.missing"]) == 34
     assert all(result.attested for result in report.claims)
+
+
+def test_sha1_link_weak_hash_warning(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    dcc = store.get_credential(chain.credentials["dcc-social-audit"])
+    assert dcc is not None
+    sha1 = hashlib.sha1(dcc.content, usedforsecurity=False).hexdigest()
+
+    def use_sha1(payload: dict[str, Any]) -> None:
+        evidence = payload["credentialSubject"]["conformityClaim"][1]["conformityEvidence"]
+        evidence["hashDigest"] = sha1
+        evidence["hashMethod"] = "SHA-1"
+
+    resign(store, chain, "dpp-garment", use_sha1)
+    report = walk(store, chain)
+    weak = [f for f in report.findings if f.code == "link.weak_hash"]
+    assert len(weak) == 1
+    assert weak[0].severity.value == "warning"
+    assert "link.hash_mismatch" not in codes(report)
+    assert report.verified
+
+
+def test_sha1_link_mismatch_detected(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def wrong_sha1(payload: dict[str, Any]) -> None:
+        evidence = payload["credentialSubject"]["conformityClaim"][1]["conformityEvidence"]
+        evidence["hashDigest"] = "0" * 40
+        evidence["hashMethod"] = "SHA-1"
+
+    resign(store, chain, "dpp-garment", wrong_sha1)
+    report = walk(store, chain)
+    assert "link.hash_mismatch" in codes(report)
+    assert not report.verified

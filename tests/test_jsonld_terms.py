@@ -524,3 +524,24 @@ def test_check_terms_cached_speed() -> None:
     mean_us = (time.perf_counter() - started) / rounds * 1e6
     # NOTE: a generous bound for slow CI machines; about 80 µs on a 2-core VM with CPython 3.11.
     assert mean_us < 1000
+
+
+def test_two_type_keys() -> None:
+    # `type` and `@type` in one object: the type-scoped contexts of both apply.
+    context = {
+        "Thing": {
+            "@id": "https://example.org/Thing",
+            "@context": {"innerNote": "https://example.org/innerNote"},
+        }
+    }
+    document = {
+        "@context": [VC_V2, context],
+        "type": "Thing",
+        "@type": "VerifiableCredential",
+        "innerNote": "kept",
+        "zzUnknown": "dropped",
+    }
+    expanded = json.dumps(expand(document))
+    assert "kept" in expanded
+    assert "dropped" not in expanded
+    assert undefined_paths(check_terms(document)) == {"$.zzUnknown"}

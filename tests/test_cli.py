@@ -1,0 +1,267 @@
+"""The ``valuetrace`` command: exit codes, JSON output and bad input."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from valuetrace.cli import app
+from valuetrace.did import decrypt_private_key
+from valuetrace.store import Store
+
+GARMENT = "https://id.valuetrace.example/01/09520123000066/10/TS-2026-0042"
+REGISTER = "did:web:register.valuetrace.example"
+SAMPLES = Path(__file__).parent.parent / "src" / "valuetrace" / "data" / "untp" / "0.6.1"
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("cli")
+    store = folder / "demo.sqlite"
+    export = folder / "export"
+    result = runner.invoke(app, ["demo", "--store", str(store), "--export", str(export)])
+    assert result.exit_code == 0, result.output
+    return store, export
+
+
+def verify_json(*args: str) -> tuple[int, dict[str, object]]:
+    result = runner.invoke(app, ["verify", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_demo_command_exits_zero() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "valuetrace", "demo", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["verified"] is True
+    assert report["root"] == GARMENT
+
+
+def test_demo_tamper_exits_one() -> None:
+    result = runner.invoke(app, ["demo", "--tamper", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["verified"] is False
+    codes = {finding["code"] for finding in report["findings"]}
+    assert "signature.invalid" in codes
+
+
+def test_demo_store_refuses_existing(tmp_path: Path) -> None:
+    existing = tmp_path / "used.sqlite"
+    existing.write_bytes(b"")
+    result = runner.invoke(app, ["demo", "--store", str(existing)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+def test_verify_store_report_shape(demo_store: tuple[Path, Path]) -> None:
+    store, _ = demo_store
+    code, report = verify_json(GARMENT, "--store", str(store), "--trust-did", REGISTER)
+    assert code == 0
+    for key in ("verified", "root", "credentials", "findings", "provenance", "claims"):
+        assert key in report
+    assert report["credentials"] == 34
+    provenance = report["provenance"]
+    assert isinstance(provenance, dict)
+    assert provenance["verifiedRatio"] == pytest.approx(0.95)
+
+
+def test_verify_leaves_store_unchanged(demo_store: tuple[Path, Path]) -> None:
+    store, _ = demo_store
+
+    def contents() -> dict[str, str]:
+        with Store.open(store) as opened:
+            return {
+                item.uri: hashlib.sha256(item.content).hexdigest()
+                for item in opened.find_credentials()
+            }
+
+    before = contents()
+    code, _ = verify_json(GARMENT, "--store", str(store), "--trust-did", REGISTER)
+    assert code == 0
+    assert contents() == before
+
+
+def test_verify_without_trust_not_verified(demo_store: tuple[Path, Path]) -> None:
+    store, _ = demo_store
+    code, report = verify_json(GARMENT, "--store", str(store))
+    assert code == 1
+    assert "trust.no_roots" in {f["code"] for f in report["findings"]}  # type: ignore[index, union-attr]
+
+
+def test_verify_at_future_expired(demo_store: tuple[Path, Path]) -> None:
+    store, _ = demo_store
+    code, report = verify_json(
+        GARMENT, "--store", str(store), "--trust-did", REGISTER, "--at", "2099-01-01T00:00:00Z"
+    )
+    assert code == 1
+    assert "credential.expired" in {f["code"] for f in report["findings"]}  # type: ignore[index, union-attr]
+
+
+def test_verify_exported_files_offline(demo_store: tuple[Path, Path]) -> None:
+    _, export = demo_store
+    code, report = verify_json(
+        GARMENT,
+        "--credentials",
+        str(export / "enveloped"),
+        "--credentials",
+        str(export / "did"),
+        "--trust-did",
+        REGISTER,
+    )
+    assert code == 0
+    assert report["verified"] is True
+
+
+def test_verify_single_file_target(demo_store: tuple[Path, Path]) -> None:
+    _, export = demo_store
+    target = export / "enveloped" / "dcc-social-audit.json"
+    code, report = verify_json(
+        str(target),
+        "--credentials",
+        str(export / "did"),
+        "--credentials",
+        str(export / "enveloped"),
+        "--trust-did",
+        REGISTER,
+    )
+    assert code == 0
+    assert report["rootCredential"] == str(target)
+
+
+def test_verify_missing_file_exit_two(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(tmp_path / "absent.json")])
+    assert result.exit_code == 2
+    assert "file not found" in result.output
+
+
+def test_verify_bad_time_exit_two() -> None:
+    result = runner.invoke(app, ["verify", GARMENT, "--at", "yesterday"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
+
+
+def test_verify_malformed_json_finding(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"@context": [')
+    code, report = verify_json(str(broken), "--trust-did", REGISTER)
+    assert code == 1
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    malformed = [f for f in findings if f["code"] == "credential.malformed"]
+    assert malformed and str(broken) in malformed[0]["message"]
+
+
+def test_verify_truncated_jwt_finding(demo_store: tuple[Path, Path], tmp_path: Path) -> None:
+    _, export = demo_store
+    envelope = json.loads((export / "enveloped" / "dpp-yarn.json").read_text())
+    envelope["id"] = envelope["id"].rsplit(".", 1)[0]
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(json.dumps(envelope))
+    code, report = verify_json(str(truncated), "--trust-did", REGISTER)
+    assert code == 1
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert "envelope.malformed" in {f["code"] for f in findings}
+
+
+def test_validate_samples_exit_zero() -> None:
+    samples = sorted(str(path) for path in SAMPLES.glob("*/untp-*-instance.json"))
+    assert len(samples) == 5
+    result = runner.invoke(app, ["validate", *samples])
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_broken_sample_json(tmp_path: Path) -> None:
+    sample = json.loads((SAMPLES / "dfr" / "untp-dfr-instance.json").read_text())
+    sample["credentialSubject"]["facility"]["countryOfOperation"] = 36
+    broken = tmp_path / "dfr.json"
+    broken.write_text(json.dumps(sample))
+    result = runner.invoke(app, ["validate", "--json", str(broken)])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    paths = {f["path"] for f in report["files"][0]["findings"]}
+    assert "$.credentialSubject.facility.countryOfOperation" in paths
+
+
+def test_validate_enveloped_file(demo_store: tuple[Path, Path]) -> None:
+    _, export = demo_store
+    result = runner.invoke(app, ["validate", str(export / "enveloped" / "dpp-garment.json")])
+    assert result.exit_code == 0, result.output
+    assert "signature.unchecked" in result.output
+
+
+def test_keys_issue_did_round_trip(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    env = {"VALUETRACE_KEY_PASSPHRASE": "correct horse battery staple"}
+    did = "did:web:mill.valuetrace.example"
+    created = runner.invoke(app, ["keys", "new", "--did", did, "--store", str(store)], env=env)
+    assert created.exit_code == 0, created.output
+    assert f"{did}#key-1" in created.output
+
+    document = runner.invoke(app, ["did", "web", did, "--store", str(store)], env=env)
+    assert document.exit_code == 0, document.output
+    assert json.loads(document.stdout)["id"] == did
+
+    credential = json.loads((SAMPLES / "dfr" / "untp-dfr-instance.json").read_text())
+    credential["issuer"]["id"] = did
+    credential["id"] = "https://mill.valuetrace.example/credentials/dfr.json"
+    credential["validUntil"] = "2099-01-01T00:00:00Z"
+    source = tmp_path / "dfr.json"
+    source.write_text(json.dumps(credential))
+    issued = runner.invoke(
+        app, ["issue", str(source), "--key-id", f"{did}#key-1", "--store", str(store)], env=env
+    )
+    assert issued.exit_code == 0, issued.output
+    assert json.loads(issued.stdout)["type"] == "EnvelopedVerifiableCredential"
+
+    code, report = verify_json(credential["id"], "--store", str(store), "--trust-did", did)
+    assert code == 0, report
+
+
+def test_keys_wrong_passphrase_exit_two(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    did = "did:web:mill.valuetrace.example"
+    runner.invoke(
+        app,
+        ["keys", "new", "--did", did, "--store", str(store)],
+        env={"VALUETRACE_KEY_PASSPHRASE": "first"},
+    )
+    result = runner.invoke(
+        app, ["did", "web", did, "--store", str(store)], env={"VALUETRACE_KEY_PASSPHRASE": "second"}
+    )
+    assert result.exit_code == 2
+    assert "passphrase" in result.output.lower()
+
+
+def test_key_never_printed(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    secret = "x" * 12
+    result = runner.invoke(
+        app, ["keys", "new", "--store", str(store)], env={"VALUETRACE_KEY_PASSPHRASE": secret}
+    )
+    assert result.exit_code == 0
+    with Store.open(store) as opened:
+        (kid,) = opened.list_keys()
+        blob = opened.get_key(kid)
+    assert blob is not None
+    private = decrypt_private_key(blob, secret).private_bytes()
+    forms = {private.hex(), base64.urlsafe_b64encode(private).decode().rstrip("=")}
+    for form in forms:
+        assert form not in result.output
+        assert form.encode() not in blob
