@@ -16,15 +16,12 @@ from typing import Any
 __all__ = ["Finding", "Severity", "has_errors", "json_path"]
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """How much a finding matters. Any ``error`` makes a report unverified."""
 
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
