@@ -63,11 +63,10 @@ def _trusted(result: WalkResult, checked: CheckedCredential) -> bool:
     return checked.intact and result.is_anchored(checked.issuer)
 
 
-def upstream_passports(result: WalkResult, dpp_ref: str) -> list[str]:
-    """Return the DPP refs reached from ``dpp_ref`` through verified events, nearest first.
+def verified_event_edges(result: WalkResult) -> dict[str, list[str]]:
+    """Map each DPP ref to the input DPP refs its verified events lead to.
 
-    An event counts when its DTE passed every check and its issuer is anchored; a passport
-    reached that way counts whatever its own state, so that callers can judge it.
+    An event counts when its DTE passed every check and its issuer is anchored.
     """
     edges: dict[str, list[str]] = {}
     for use in result.event_uses:
@@ -75,6 +74,19 @@ def upstream_passports(result: WalkResult, dpp_ref: str) -> list[str]:
         if dte is None or not _trusted(result, dte):
             continue
         edges.setdefault(use.dpp_ref, []).extend(use.input_dpp_refs)
+    return edges
+
+
+def upstream_passports(
+    result: WalkResult, dpp_ref: str, edges: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Return the DPP refs reached from ``dpp_ref`` through verified events, nearest first.
+
+    A passport reached that way counts whatever its own state, so that callers can judge it.
+    Pass ``edges`` from :func:`verified_event_edges` when calling this for many passports.
+    """
+    if edges is None:
+        edges = verified_event_edges(result)
     seen: dict[str, None] = {}
     frontier = [dpp_ref]
     while frontier:
@@ -116,6 +128,25 @@ def find_cycles(result: WalkResult) -> list[list[str]]:
                 path.append(following)
                 stack.append((following, sorted(edges.get(following, ()))))
     return cycles
+
+
+class _UpstreamProducts:
+    """The product ids upstream of one passport, computed on first use."""
+
+    def __init__(self, result: WalkResult, dpp_ref: str, edges: dict[str, list[str]]) -> None:
+        self._result = result
+        self._dpp_ref = dpp_ref
+        self._edges = edges
+        self._products: list[str] | None = None
+
+    def products(self) -> list[str]:
+        if self._products is None:
+            self._products = [
+                product_id
+                for ref in upstream_passports(self._result, self._dpp_ref, self._edges)
+                if (product_id := _product_id(self._result.checked[ref])) is not None
+            ]
+        return self._products
 
 
 def _product_id(checked: CheckedCredential) -> str | None:
@@ -178,6 +209,7 @@ def attest_claims(result: WalkResult) -> tuple[list[CriterionResult], list[Findi
     the UNTP test suite (same product id, nothing else) is recorded beside it.
     """
     dccs = [c for c in result.checked.values() if c.kind is CredentialKind.DCC]
+    edges = verified_event_edges(result)
     results: list[CriterionResult] = []
     findings: list[Finding] = []
 
@@ -185,11 +217,7 @@ def attest_claims(result: WalkResult) -> tuple[list[CriterionResult], list[Findi
     for dpp_ref, dpp in passports:
         product_id = _product_id(dpp)
         facility_id = _facility_id(dpp)
-        upstream_products = [
-            pid
-            for ref in upstream_passports(result, dpp_ref)
-            if (pid := _product_id(result.checked[ref])) is not None
-        ]
+        upstream = _UpstreamProducts(result, dpp_ref, edges)
         for subject in dpp.subjects():
             for claim_index, claim in enumerate(as_list(subject.get("conformityClaim"))):
                 if not isinstance(claim, dict):
@@ -222,7 +250,7 @@ def attest_claims(result: WalkResult) -> tuple[list[CriterionResult], list[Findi
                         topic,
                         product_id,
                         facility_id,
-                        upstream_products,
+                        upstream,
                     )
                     results.append(
                         CriterionResult(
@@ -260,7 +288,7 @@ def _attest_one(
     topic: str | None,
     product_id: str | None,
     facility_id: str | None,
-    upstream_products: list[str],
+    upstream: _UpstreamProducts,
 ) -> tuple[str | None, str | None, str | None, bool, str]:
     """Return (match kind, evidence, verifier, strict result, reason when unattested)."""
     if criterion is None:
@@ -280,7 +308,7 @@ def _attest_one(
                 kind = "product"
             elif facility_id and any(same_identifier(f, facility_id) for f in facilities):
                 kind = "facility"
-            elif any(identifier_covers(p, u) for p in products for u in upstream_products):
+            elif any(identifier_covers(p, u) for p in products for u in upstream.products()):
                 kind = "upstream"
             if product_id and product_id in products:
                 strict = True

@@ -82,7 +82,11 @@ def _error(code: str, message: str, credential: str, path: str = "$") -> Finding
 
 
 def check_credential(
-    loaded: LoadedDocument, *, resolve_did: DidResolver, at: datetime
+    loaded: LoadedDocument,
+    *,
+    resolve_did: DidResolver,
+    at: datetime,
+    key_cache: dict[str, bytes] | None = None,
 ) -> CheckedCredential:
     """Run every check that needs only the credential itself and its issuer's DID document."""
     checked = CheckedCredential(ref=loaded.ref, origin=loaded.origin, content=loaded.content)
@@ -115,7 +119,7 @@ def check_credential(
 
     if is_enveloped(document):
         checked.enveloped = True
-        _check_envelope(checked, document, resolve_did)
+        _check_envelope(checked, document, resolve_did, {} if key_cache is None else key_cache)
     else:
         checked.credential = document
         checked.issuer = credential_issuer(document)
@@ -150,7 +154,10 @@ def check_credential(
 
 
 def _check_envelope(
-    checked: CheckedCredential, document: dict[str, Any], resolve_did: DidResolver
+    checked: CheckedCredential,
+    document: dict[str, Any],
+    resolve_did: DidResolver,
+    key_cache: dict[str, bytes],
 ) -> None:
     try:
         decoded = decode_envelope(document)
@@ -163,6 +170,8 @@ def _check_envelope(
     missing_dids: set[str] = set()
 
     def resolve_key(kid: str) -> bytes | None:
+        if kid in key_cache:
+            return key_cache[kid]
         try:
             did = did_of(kid)
         except DIDError:
@@ -171,7 +180,10 @@ def _check_envelope(
         if did_document is None:
             missing_dids.add(did)
             return None
-        return find_public_key(did_document, kid)
+        key = find_public_key(did_document, kid)
+        if key is not None:
+            key_cache[kid] = key
+        return key
 
     findings = verify_jws(decoded, resolve_key, credential_ref=checked.label)
     if missing_dids:

@@ -163,6 +163,7 @@ class Sources:
     _by_subject: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     _resolver: Resolver | None = None
+    _did_cache: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.store is not None:
@@ -256,7 +257,17 @@ class Sources:
         return []
 
     def resolve_did(self, did: str) -> dict[str, Any] | None:
-        """Return the DID document of ``did``: given files, the store, or derived for did:key."""
+        """Return the DID document of ``did``: given files, the store, or derived for did:key.
+
+        Answers are cached for the life of this object, which is one walk.
+        """
+        if did in self._did_cache:
+            return self._did_cache[did]
+        document = self._resolve_did_uncached(did)
+        self._did_cache[did] = document
+        return document
+
+    def _resolve_did_uncached(self, did: str) -> dict[str, Any] | None:
         document = self._did_documents.get(did)
         if document is not None:
             return document

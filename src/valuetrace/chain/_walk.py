@@ -112,6 +112,7 @@ class ChainWalk:
         self._dids_seen: set[str] = set()
         self._dia_refs: dict[str, list[str]] = {}
         self._aliases: dict[str, str] = {}
+        self._keys: dict[str, bytes] = {}
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -181,7 +182,10 @@ class ChainWalk:
             if checked is None:
                 first_visit = True
                 checked = check_credential(
-                    loaded, resolve_did=self.sources.resolve_did, at=self.options.at
+                    loaded,
+                    resolve_did=self.sources.resolve_did,
+                    at=self.options.at,
+                    key_cache=self._keys,
                 )
                 result.checked[key] = checked
                 if self.progress is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import os
@@ -128,12 +129,18 @@ class Ed25519KeyPair:
         return hash(self.public_key)
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key_object(public_key: bytes) -> Ed25519PublicKey:
+    """Return the key object for raw public key bytes; a chain has few issuers, so cache them."""
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 def verify_ed25519(public_key: bytes, signature: bytes, data: bytes) -> bool:
     """Check an Ed25519 signature. Returns ``False`` also for a key or signature of wrong length."""
     if len(public_key) != _KEY_LENGTH or len(signature) != _SIGNATURE_LENGTH:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+        _public_key_object(public_key).verify(signature, data)
     except (InvalidSignature, ValueError):
         return False
     return True
