@@ -126,6 +126,11 @@ def test_tampered_passport_signature_invalid(demo: tuple[Store, DemoChain]) -> N
     assert [f.credential for f in invalid] == [url]
     # the walk went on past the broken passport, up to the farms
     assert chain.credentials["dpp-seed-a"] in {row["ref"] for row in report.credentials}
+    # but the broken passport cuts the evidence that reaches the garment through it
+    organic = [r for r in report.claims if r.topic == "environment.biodiversity"]
+    assert [r.attested for r in organic] == [False]
+    assert report.provenance is not None
+    assert report.provenance.to_dict()["verifiedRatio"] == pytest.approx(0.0)
 
 
 def test_unsigned_credential_proof_missing(demo: tuple[Store, DemoChain]) -> None:
@@ -311,9 +316,12 @@ def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: P
     sources.add_files(load_credential_files([tmp_path / "plain"]))
     report = verify_chain(chain.garment_link, sources, at=NOW, trusted_dids=chain.trusted_dids)
     error_codes = {f.code for f in errors(report)}
-    assert error_codes == {"proof.missing"}
+    # unsigned credentials are checked for everything else, but are no evidence
+    assert error_codes == {"proof.missing", "issuer.unanchored", "claim.unattested"}
     assert len([f for f in report.findings if f.code == "proof.missing"]) == 34
-    assert all(result.attested for result in report.claims)
+    unanchored = [f for f in report.findings if f.code == "issuer.unanchored"]
+    assert all("is not signed" in f.message for f in unanchored)
+    assert not any(result.attested for result in report.claims)
 
 
 def test_sha1_link_weak_hash_warning(demo: tuple[Store, DemoChain]) -> None:

@@ -242,11 +242,41 @@ def test_keys_wrong_passphrase_exit_two(tmp_path: Path) -> None:
         ["keys", "new", "--did", did, "--store", str(store)],
         env={"VALUETRACE_KEY_PASSPHRASE": "first"},
     )
+    credential = json.loads((SAMPLES / "dfr" / "untp-dfr-instance.json").read_text())
+    credential["issuer"]["id"] = did
+    source = tmp_path / "dfr.json"
+    source.write_text(json.dumps(credential))
     result = runner.invoke(
-        app, ["did", "web", did, "--store", str(store)], env={"VALUETRACE_KEY_PASSPHRASE": "second"}
+        app,
+        ["issue", str(source), "--key-id", f"{did}#key-1", "--store", str(store)],
+        env={"VALUETRACE_KEY_PASSPHRASE": "second"},
     )
     assert result.exit_code == 2
-    assert "passphrase" in result.output.lower()
+    assert "passphrase is wrong" in result.output
+
+
+def test_did_web_needs_no_passphrase(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    did = "did:web:mill.valuetrace.example"
+    runner.invoke(
+        app,
+        ["keys", "new", "--did", did, "--store", str(store)],
+        env={"VALUETRACE_KEY_PASSPHRASE": "first"},
+    )
+    result = runner.invoke(app, ["did", "web", did, "--store", str(store)], env={})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verificationMethod"][0]["id"] == f"{did}#key-1"
+
+
+def test_version_option() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "0.1.0"
+
+
+def test_validate_missing_file_exit_two(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "absent.json")])
+    assert result.exit_code == 2
 
 
 def test_key_never_printed(tmp_path: Path) -> None:

@@ -491,14 +491,14 @@ def test_type_scope_propagation(propagate: bool) -> None:
         "type": "Thing",
         "child": {"innerNote": "probe"},
     }
-    kept = "probe" in json.dumps(expand(document))
-    assert kept is propagate
+    pyld_keeps_note = "probe" in json.dumps(expand(document))
+    assert pyld_keeps_note is propagate
     flagged = undefined_paths(check_terms(document))
     assert flagged == (set() if propagate else {"$.child.innerNote"})
 
 
 def test_type_scope_kept_for_id_only() -> None:
-    # A node with only an @id still sees the type-scoped context of its parent.
+    # A node with only an @id still uses the type-scoped context of its parent.
     context = {
         "Thing": {
             "@id": "https://example.org/Thing",

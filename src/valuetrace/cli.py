@@ -33,8 +33,8 @@ did_app = typer.Typer(help="Build DID documents.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
 
-console = Console()
-error_console = Console(stderr=True)
+console = Console(emoji=False)
+error_console = Console(stderr=True, emoji=False)
 
 EXIT_VERIFIED = 0
 EXIT_NOT_VERIFIED = 1
@@ -69,7 +69,10 @@ def _open_store(store: Path | None, *, must_exist: bool) -> Any:
     path = _store_path(store)
     if must_exist and not path.exists():
         if store is not None:
-            _fail(f"store not found: {path}; create it with 'valuetrace demo --store {path}'")
+            _fail(
+                f"store not found: {path}; give the path of an existing store, or create one "
+                f"with 'valuetrace keys new --store {path}' or 'valuetrace demo --store {path}'"
+            )
         return None
     try:
         return Store.open(path)
@@ -146,6 +149,12 @@ def verify(
     """
     moment = _parse_time(at)
     opened = _open_store(store, must_exist=True)
+    if opened is None and not credentials:
+        error_console.print(
+            f"note: no store at {_store_path(store)} and no --credentials given, so only "
+            "TARGET itself can be read; pass --store PATH or --credentials PATH",
+            highlight=False,
+        )
     sources = Sources(store=opened)
     try:
         paths = list(credentials or [])
@@ -242,6 +251,9 @@ def validate(
 
     Exit code 1 when any file has an error.
     """
+    for path in files:
+        if not path.is_file():
+            _fail(f"file not found: {path}; give credential files (JSON) to validate")
     results = {str(path): _validate_file(path) for path in files}
     failed = any(has_errors(findings) for findings in results.values())
     if as_json:
@@ -308,6 +320,10 @@ def issue(
         _fail(f"{source} is not valid JSON: {exc}")
     if not isinstance(credential, dict):
         _fail(f"{source} holds no JSON object; a credential is an object")
+    from valuetrace.vc import is_enveloped
+
+    if is_enveloped(credential):
+        _fail(f"{source} is already an enveloped (signed) credential; give the plain credential")
     findings = validate_credential(credential, credential_ref=str(source))
     if has_errors(findings):
         for finding in findings:
@@ -319,7 +335,14 @@ def issue(
     if not isinstance(location, str):
         _fail("the credential has no id; give the URL it is published at with --url")
 
-    opened = _open_store(store, must_exist=False)
+    opened = _open_store(store, must_exist=True)
+    if opened is None:
+        _fail(
+            f"no store at {_store_path(store)}; pass --store PATH of the store that holds "
+            "the key, or create a key with 'valuetrace keys new --store PATH'"
+        )
+    if opened.get_credential(location) is not None:
+        _fail(f"a credential is already stored at {location}; give another --url")
     blob = opened.get_key(key_id)
     if blob is None:
         _fail(
@@ -359,7 +382,9 @@ def issue(
         _fail(str(exc))
     if output is not None:
         output.write_bytes(content)
+        error_console.print(f"wrote {output}", highlight=False)
     print(content.decode())
+    error_console.print(f"stored the signed credential at {location}", highlight=False)
     opened.close()
 
 
@@ -388,15 +413,17 @@ def keys_new(
         if not did.startswith("did:"):
             _fail(f"--did {did!r} is not a DID; use the form did:web:example.com")
         kid = f"{did}#{fragment}"
-    secret = _secret(confirm=True)
     opened = _open_store(store, must_exist=False)
+    if opened.get_key(kid) is not None:
+        _fail(f"the store already holds a key {kid}; choose another --fragment")
+    secret = _secret(confirm=True)
     try:
         opened.put_key(kid, encrypt_private_key(key, secret))
     except ValuetraceError as exc:
         _fail(str(exc))
     opened.close()
-    console.print(f"key id: {kid}", highlight=False)
-    console.print(f"public key (multibase): {key.public_multibase}", highlight=False)
+    print(f"key id: {kid}")
+    print(f"public key (multibase): {key.public_multibase}")
 
 
 @did_app.command("web")
@@ -419,7 +446,7 @@ def did_web(
     ] = None,
 ) -> None:
     """Build the DID document of a did:web identity from its keys in the store."""
-    from valuetrace.did import build_did_web_document, decrypt_private_key, did_web_to_url
+    from valuetrace.did import build_did_web_document, did_web_to_url, public_key_of_encrypted
 
     try:
         location = did_web_to_url(did)
@@ -434,14 +461,13 @@ def did_web(
     kids = key_id or [kid for kid in opened.list_keys() if kid.split("#")[0] == did]
     if not kids:
         _fail(f"no key of {did} in the store; create one with 'valuetrace keys new --did {did}'")
-    secret = _secret()
     keys: list[tuple[str, bytes]] = []
     for kid in kids:
         blob = opened.get_key(kid)
         if blob is None:
             _fail(f"no key {kid} in the store")
         try:
-            keys.append((kid.split("#", 1)[1], decrypt_private_key(blob, secret).public_key))
+            keys.append((kid.split("#", 1)[1], public_key_of_encrypted(blob)))
         except ValuetraceError as exc:
             _fail(str(exc))
     document = build_did_web_document(did, keys, dia_url=dia_url)
@@ -515,6 +541,24 @@ def demo(
 def version() -> None:
     """Print the version of valuetrace."""
     print(__version__)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Issue, publish, resolve and verify UN Transparency Protocol credentials."""
 
 
 def main() -> None:

@@ -82,7 +82,9 @@ def upstream_passports(
 ) -> list[str]:
     """Return the DPP refs reached from ``dpp_ref`` through verified events, nearest first.
 
-    A passport reached that way counts whatever its own state, so that callers can judge it.
+    The path goes on only through passports that passed their checks and whose issuer is
+    anchored; the last passport on a path is returned whatever its state, so that callers can
+    judge it.
     Pass ``edges`` from :func:`verified_event_edges` when calling this for many passports.
     """
     if edges is None:
@@ -92,6 +94,9 @@ def upstream_passports(
     while frontier:
         following: list[str] = []
         for ref in frontier:
+            passport = result.checked.get(ref)
+            if ref != dpp_ref and (passport is None or not _trusted(result, passport)):
+                continue  # a broken passport breaks the path through it
             for upstream in edges.get(ref, []):
                 if upstream != dpp_ref and upstream not in seen:
                     seen[upstream] = None
@@ -310,7 +315,12 @@ def _attest_one(
                 kind = "facility"
             elif any(identifier_covers(p, u) for p in products for u in upstream.products()):
                 kind = "upstream"
-            if product_id and product_id in products:
+            if (
+                product_id
+                and product_id in products
+                and dcc.intact_ignoring_proof
+                and result.graph_anchored.get(dcc.issuer or "", False)
+            ):
                 strict = True
             if kind is None:
                 continue
@@ -398,30 +408,53 @@ def _country_of(result: WalkResult, checked: CheckedCredential) -> set[str]:
     return countries
 
 
+def nested_code(classification: Any) -> str | None:
+    """Return the ``code`` of a UNTP Classification object, if it has one."""
+    if isinstance(classification, dict) and isinstance(classification.get("code"), str):
+        return str(classification["code"])
+    return None
+
+
+def _category_codes(dpp: CheckedCredential) -> set[str]:
+    codes: set[str] = set()
+    for subject in dpp.subjects():
+        product = subject.get("product")
+        if isinstance(product, dict):
+            for category in as_list(product.get("productCategory")):
+                code = nested_code(category)
+                if code is not None:
+                    codes.add(code)
+    return codes
+
+
 def compute_provenance(
     result: WalkResult, root_ref: str
 ) -> tuple[ProvenanceResult | None, list[Finding]]:
     """Recompute which share of the root passport's declared material mass has a backed origin.
 
-    An origin is backed when the walk reached, through verified events, a passport or the
-    record of the facility that produced it, issued by an anchored issuer, whose country equals
-    the origin the material claims.
+    An origin is backed when the walk reached, through verified events, a passport of an
+    anchored issuer for a product of the material's type (the same classification code as the
+    material's ``materialType``, when it has one) whose country of production, or the country
+    of its producing facility's record, equals the origin the material claims.
     """
     root = result.checked.get(root_ref)
     if root is None or root.kind is not CredentialKind.DPP:
         return None, []
     findings: list[Finding] = []
 
-    evidence_countries: set[str] = set()
+    # (countries, product category codes) of each upstream producer the walk verified
+    evidence: list[tuple[set[str], set[str]]] = []
     for ref in upstream_passports(result, root_ref):
         dpp = result.checked[ref]
-        if _trusted(result, dpp):
-            evidence_countries |= _country_of(result, dpp)
+        if not _trusted(result, dpp):
+            continue
+        countries = _country_of(result, dpp)
         facility_id = _facility_id(dpp)
         for dfr_ref in result.facility_records.get(facility_id or "", []):
             dfr = result.checked.get(dfr_ref)
             if dfr is not None and _trusted(result, dfr):
-                evidence_countries |= _country_of(result, dfr)
+                countries |= _country_of(result, dfr)
+        evidence.append((countries, _category_codes(dpp)))
 
     declared = Decimal(0)
     backed = Decimal(0)
@@ -445,7 +478,11 @@ def compute_provenance(
             entry = by_country.setdefault(country, {"declared": Decimal(0), "backed": Decimal(0)})
             entry["declared"] += mass
             declared += mass
-            if country in evidence_countries:
+            material_code = nested_code(material.get("materialType"))
+            if any(
+                country in countries and (material_code is None or material_code in codes)
+                for countries, codes in evidence
+            ):
                 entry["backed"] += mass
                 backed += mass
         for info in as_list(subject.get("traceabilityInformation")):

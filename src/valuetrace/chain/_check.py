@@ -17,6 +17,9 @@ from valuetrace.vc import credential_issuer, decode_envelope, is_enveloped, veri
 
 __all__ = ["CheckedCredential", "check_credential", "parse_datetime"]
 
+# Findings about the credential's place in the chain rather than its own content.
+_JUDGED_APART = frozenset({"issuer.unanchored"})
+
 DidResolver = Callable[[str], dict[str, Any] | None]
 
 
@@ -47,15 +50,20 @@ class CheckedCredential:
 
     @property
     def intact(self) -> bool:
-        """Whether the credential's content passed every check of its own.
+        """Whether the credential passed every check of its own; anchoring is judged apart."""
+        return self.credential is not None and not has_errors(
+            f for f in self.findings if f.code not in _JUDGED_APART
+        )
 
-        A missing proof does not count here: an unsigned credential is still checked for
-        everything else, and the graph built from it is judged as if it were signed, as the
-        UNTP test suite's trust-graph tier does. The ``proof.missing`` error still makes the
-        report unverified. Issuer anchoring is judged separately.
+    @property
+    def intact_ignoring_proof(self) -> bool:
+        """Whether the credential passed every check of its own but for a missing proof.
+
+        The UNTP test suite's trust-graph tier takes unsigned credentials; the strict result
+        it gives is recomputed with this.
         """
         return self.credential is not None and not has_errors(
-            f for f in self.findings if f.code != "proof.missing"
+            f for f in self.findings if f.code not in _JUDGED_APART and f.code != "proof.missing"
         )
 
     def subjects(self) -> list[dict[str, Any]]:

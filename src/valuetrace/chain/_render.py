@@ -12,6 +12,11 @@ from valuetrace.findings import Severity
 
 __all__ = ["render_report"]
 
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 _SHORT_TYPES = {
     "DigitalProductPassport": "DPP",
     "DigitalConformityCredential": "DCC",
@@ -19,10 +24,16 @@ _SHORT_TYPES = {
     "DigitalFacilityRecord": "DFR",
     "DigitalIdentityAnchor": "DIA",
 }
+_SIGNATURE_STATE = {
+    "valid": "yes",
+    "invalid": "[red]invalid[/red]",
+    "missing": "[red]none[/red]",
+    "unchecked": "[red]unchecked[/red]",
+}
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def render_report(report: Report, console: Console, *, max_findings: int = 200) -> None:
+def render_report(report: Report, console: Console, *, max_per_code: int = 5) -> None:
     """Print a report for people: verdict, credentials, claims, provenance and findings."""
     verdict = (
         Text("VERIFIED", style="bold green")
@@ -34,7 +45,8 @@ def render_report(report: Report, console: Console, *, max_findings: int = 200) 
     summary = Text.assemble(
         verdict,
         f"  {report.root or report.root_credential}\n",
-        f"{len(report.credentials)} credentials checked, {errors} errors, {warnings} warnings; "
+        f"{_count(len(report.credentials), 'credential')} checked, {_count(errors, 'error')}, "
+        f"{_count(warnings, 'warning')}; "
         f"verification time {report.verified_at.isoformat(timespec='seconds')}",
     )
     console.print(Panel(summary, title="valuetrace chain report", expand=False))
@@ -48,7 +60,7 @@ def render_report(report: Report, console: Console, *, max_findings: int = 200) 
         credentials.add_row(
             _SHORT_TYPES.get(str(row["type"]), "?"),
             str(row["id"] or row["ref"]),
-            "yes" if row["signed"] else "[red]no[/red]",
+            _SIGNATURE_STATE[str(row["signature"])],
             "yes" if row["anchored"] else "[red]no[/red]",
             str(row["errors"]) if row["errors"] else "",
         )
@@ -56,7 +68,9 @@ def render_report(report: Report, console: Console, *, max_findings: int = 200) 
 
     if report.claims:
         claims = Table(title="Claims")
-        for column in ("criterion", "topic", "attested", "match", "verifier", "strict"):
+        claims.add_column("criterion", overflow="fold", ratio=3)
+        claims.add_column("topic", overflow="fold", ratio=2)
+        for column in ("attested", "match", "verifier", "strict"):
             claims.add_column(column)
         for result in report.claims:
             claims.add_row(
@@ -68,9 +82,13 @@ def render_report(report: Report, console: Console, *, max_findings: int = 200) 
                 "yes" if result.strict_attested else "no",
             )
         console.print(claims)
+        strict = sum(1 for result in report.claims if result.strict_attested)
         console.print(
-            "Strict UNTP test-suite rule (assessment of the same product id): "
-            + ("passed" if report.strict_rule_passed else "not met"),
+            f"Strict UNTP test-suite rule: {strict} of {len(report.claims)} criteria are "
+            "attested by an assessment of the same product id. This is informational; the "
+            "walk also accepts the producing facility and verified upstream inputs (column "
+            "'match').",
+            highlight=False,
         )
 
     if report.provenance is not None:
@@ -97,14 +115,22 @@ def render_report(report: Report, console: Console, *, max_findings: int = 200) 
         )
 
     if report.findings:
-        lines = []
-        for finding in report.findings[:max_findings]:
-            line = Text.assemble(
-                (f"{finding.severity.value:7} ", _STYLE[finding.severity]),
-                (finding.code, "bold"),
-                f"  {finding.credential or ''} {finding.path}\n        {finding.message}",
+        lines: list[Text] = []
+        shown: dict[str, int] = {}
+        hidden: dict[str, int] = {}
+        for finding in report.findings:
+            if shown.get(finding.code, 0) >= max_per_code:
+                hidden[finding.code] = hidden.get(finding.code, 0) + 1
+                continue
+            shown[finding.code] = shown.get(finding.code, 0) + 1
+            lines.append(
+                Text.assemble(
+                    (f"{finding.severity.value} ", _STYLE[finding.severity]),
+                    (finding.code, "bold"),
+                    f" {finding.credential or ''} {finding.path}\n",
+                    (finding.message, ""),
+                )
             )
-            lines.append(line)
-        if len(report.findings) > max_findings:
-            lines.append(Text(f"… and {len(report.findings) - max_findings} more (use --json)"))
+        for code, count in hidden.items():
+            lines.append(Text(f"… and {_count(count, 'more ' + code + ' finding')} (see --json)"))
         console.print(Panel(Group(*lines), title="Findings", expand=False))

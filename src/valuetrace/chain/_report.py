@@ -16,6 +16,7 @@ from valuetrace.chain._analysis import (
     compute_provenance,
     find_cycles,
 )
+from valuetrace.chain._check import CheckedCredential
 from valuetrace.chain._sources import Sources
 from valuetrace.chain._walk import DEFAULT_MAX_DEPTH, ChainWalk, WalkOptions, WalkResult
 from valuetrace.errors import DigitalLinkError
@@ -70,10 +71,26 @@ class Report:
         }
 
 
-def _credential_rows(result: WalkResult) -> list[dict[str, Any]]:
+def _signature_state(checked: CheckedCredential) -> str:
+    if checked.signature_valid:
+        return "valid"
+    if any(finding.code == "proof.missing" for finding in checked.findings):
+        return "missing"
+    if checked.enveloped:
+        return "invalid"
+    return "unchecked"
+
+
+def _credential_rows(result: WalkResult, findings: list[Finding]) -> list[dict[str, Any]]:
+    by_label: dict[str, Counter[str]] = {}
+    for finding in findings:
+        if finding.credential is not None:
+            by_label.setdefault(finding.credential, Counter())[finding.severity.value] += 1
     rows: list[dict[str, Any]] = []
     for ref, checked in result.checked.items():
-        counts = Counter(finding.severity.value for finding in checked.findings)
+        counts = by_label.get(checked.label, Counter())
+        if checked.label != ref:
+            counts = counts + by_label.get(ref, Counter())
         rows.append(
             {
                 "ref": ref,
@@ -81,6 +98,7 @@ def _credential_rows(result: WalkResult) -> list[dict[str, Any]]:
                 "type": checked.kind.credential_type if checked.kind else None,
                 "issuer": checked.issuer,
                 "signed": checked.signature_valid,
+                "signature": _signature_state(checked),
                 "anchored": result.is_anchored(checked.issuer),
                 "errors": counts.get("error", 0),
                 "warnings": counts.get("warning", 0),
@@ -136,7 +154,7 @@ def verify_chain(
         verified_at=at,
         trusted_dids=sorted(trusted_dids),
         findings=findings,
-        credentials=_credential_rows(result),
+        credentials=_credential_rows(result, findings),
         claims=claims,
         provenance=provenance,
     )

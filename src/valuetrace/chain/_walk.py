@@ -83,6 +83,8 @@ class WalkResult:
     event_uses: list[EventUse] = field(default_factory=list)
     dia_refs: dict[str, list[str]] = field(default_factory=dict)
     anchored: dict[str, bool] = field(default_factory=dict)
+    # anchoring as the UNTP test suite's trust-graph tier judges it: unsigned DIAs count
+    graph_anchored: dict[str, bool] = field(default_factory=dict)
     facility_records: dict[str, list[str]] = field(default_factory=dict)
 
     def credential_findings(self) -> list[Finding]:
@@ -467,50 +469,12 @@ class ChainWalk:
     def _resolve_anchors(self, result: WalkResult) -> None:
         result.dia_refs = dict(self._dia_refs)
         trusted = self.options.trusted_dids
-        reasons: dict[str, str] = {}
-
-        def anchored(did: str, path: tuple[str, ...]) -> bool:
-            if did in trusted:
-                result.anchored[did] = True
-                return True
-            if did in result.anchored:
-                return result.anchored[did]
-            if did in path:
-                reasons[did] = "its identity anchors form a loop: " + " -> ".join((*path, did))
-                return False
-            refs = result.dia_refs.get(did, [])
-            if not refs:
-                reasons[did] = (
-                    "no Digital Identity Anchor names it: its DID document has no untp:dia "
-                    "service and no given or stored DIA has it as subject"
-                )
-                result.anchored[did] = False
-                return False
-            failures: list[str] = []
-            for ref in refs:
-                dia = result.checked.get(ref)
-                if dia is None or dia.credential is None:
-                    failures.append(f"the DIA {ref} could not be read")
-                    continue
-                if not any(subject.get("id") == did for subject in dia.subjects()):
-                    failures.append(f"the DIA {dia.label} anchors another subject")
-                    continue
-                if not dia.intact:
-                    failures.append(f"the DIA {dia.label} failed verification")
-                    continue
-                if dia.issuer is None:
-                    failures.append(f"the DIA {dia.label} has no issuer")
-                    continue
-                if anchored(dia.issuer, (*path, did)):
-                    result.anchored[did] = True
-                    return True
-                failures.append(
-                    f"the register {dia.issuer} that issued {dia.label} is not anchored "
-                    f"({reasons.get(dia.issuer, 'not trusted')})"
-                )
-            reasons[did] = "; ".join(failures)
-            result.anchored[did] = False
-            return False
+        result.anchored, reasons = resolve_anchors(
+            result, trusted, lambda dia: dia.intact, "failed verification"
+        )
+        result.graph_anchored, _ = resolve_anchors(
+            result, trusted, lambda dia: dia.intact_ignoring_proof, "failed verification"
+        )
 
         if not trusted:
             result.findings.append(
@@ -522,11 +486,11 @@ class ChainWalk:
                     None,
                 )
             )
+            return
         for checked in result.checked.values():
             if checked.issuer is None or checked.credential is None:
                 continue
-            ok = anchored(checked.issuer, ())
-            if not ok and trusted:
+            if not result.anchored.get(checked.issuer, False):
                 checked.findings.append(
                     Finding(
                         "issuer.unanchored",
@@ -537,6 +501,75 @@ class ChainWalk:
                         "$.issuer",
                     )
                 )
+
+
+def resolve_anchors(
+    result: WalkResult,
+    trusted: frozenset[str],
+    usable: Callable[[CheckedCredential], bool],
+    unusable_reason: str,
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Decide for every issuer whether a path of identity anchors leads to a trusted DID.
+
+    A DID is anchored when it is trusted, or when a DIA that ``usable`` accepts names it as its
+    subject and was issued by an anchored DID. Returns the decision per DID and, for the DIDs
+    that are not anchored, the reason in words.
+    """
+    anchored: dict[str, bool] = {}
+    reasons: dict[str, str] = {}
+
+    def decide(did: str, path: tuple[str, ...]) -> bool:
+        if did in trusted:
+            anchored[did] = True
+            return True
+        if did in anchored:
+            return anchored[did]
+        if did in path:
+            reasons[did] = "its identity anchors form a loop: " + " -> ".join((*path, did))
+            return False
+        refs = result.dia_refs.get(did, [])
+        if not refs:
+            reasons[did] = (
+                "no Digital Identity Anchor names it: its DID document has no untp:dia "
+                "service and no given or stored DIA has it as subject"
+            )
+            anchored[did] = False
+            return False
+        failures: list[str] = []
+        for ref in refs:
+            dia = result.checked.get(ref)
+            if dia is None or dia.credential is None:
+                failures.append(f"the DIA {ref} could not be read")
+                continue
+            if not any(subject.get("id") == did for subject in dia.subjects()):
+                failures.append(f"the DIA {dia.label} anchors another subject")
+                continue
+            if not usable(dia):
+                unsigned = dia.intact_ignoring_proof and not dia.intact
+                failures.append(
+                    f"the DIA {dia.label} is not signed"
+                    if unsigned
+                    else f"the DIA {dia.label} {unusable_reason}"
+                )
+                continue
+            if dia.issuer is None:
+                failures.append(f"the DIA {dia.label} has no issuer")
+                continue
+            if decide(dia.issuer, (*path, did)):
+                anchored[did] = True
+                return True
+            failures.append(
+                f"the register {dia.issuer} that issued {dia.label} is not anchored "
+                f"({reasons.get(dia.issuer, 'not trusted')})"
+            )
+        reasons[did] = "; ".join(failures)
+        anchored[did] = False
+        return False
+
+    for checked in list(result.checked.values()):
+        if checked.issuer is not None:
+            decide(checked.issuer, ())
+    return anchored, reasons
 
 
 def iter_dpps(result: WalkResult) -> Iterable[CheckedCredential]:

@@ -80,8 +80,8 @@ def run_demo(
 
     Returns whether the report is verified.
     """
-    console = console or Console()
-    status_console = status_console or Console(stderr=True)
+    console = console or Console(emoji=False)
+    status_console = status_console or Console(stderr=True, emoji=False)
     now = datetime.now(UTC)
     with Store.open(path) as store:
         with status_console.status("building the demo chain") as status:
@@ -116,7 +116,7 @@ def run_demo(
             "(it doubled the yarn lot's weight); the walk caught it above.",
             highlight=False,
         )
-    if chain.key_secret_generated:
+    if chain.key_secret_generated and keep_store:
         status_console.print(
             "The demo's signing keys were encrypted with a one-time passphrase that was not "
             "kept; set VALUETRACE_KEY_PASSPHRASE to keep them usable.",

@@ -19,6 +19,7 @@ from valuetrace.did._keys import (
     encrypt_private_key,
     key_secret_from_env,
     load_key_file,
+    public_key_of_encrypted,
     save_key_file,
     verify_ed25519,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "key_secret_from_env",
     "load_key_file",
     "public_key_from_did_key",
+    "public_key_of_encrypted",
     "save_key_file",
     "verify_ed25519",
 ]

@@ -243,6 +243,21 @@ def _scrypt_parameters(kdf: object) -> tuple[bytes, int, int, int]:
     return salt, n, r, p
 
 
+def public_key_of_encrypted(blob: bytes) -> bytes:
+    """Return the public key stored in clear beside an encrypted private key.
+
+    No passphrase is needed; raises ``SigningKeyError`` when the document is damaged.
+    """
+    document = _read_blob(blob)
+    multibase = document.get("publicKeyMultibase")
+    try:
+        return decode_ed25519_multikey(multibase if isinstance(multibase, str) else "")
+    except ValueError as exc:
+        raise SigningKeyError(
+            f"the encrypted key is damaged: 'publicKeyMultibase' is invalid ({exc})"
+        ) from exc
+
+
 def decrypt_private_key(blob: bytes, secret: str | bytes) -> Ed25519KeyPair:
     """Decrypt a key pair made by :func:`encrypt_private_key`.
 
@@ -272,7 +287,8 @@ def decrypt_private_key(blob: bytes, secret: str | bytes) -> Ed25519KeyPair:
         private = AESGCM(wrapping_key).decrypt(nonce, ciphertext, public_key)
     except InvalidTag as exc:
         raise SigningKeyError(
-            "cannot decrypt the signing key: the passphrase is wrong or the key file is damaged"
+            "cannot decrypt the signing key: the passphrase is wrong, or the encrypted key is "
+            "damaged"
         ) from exc
 
     key = Ed25519KeyPair.from_private_bytes(private)

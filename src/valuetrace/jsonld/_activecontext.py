@@ -82,10 +82,26 @@ _KEYWORD_FORM: Final = re.compile(r"^@[a-zA-Z]+$")
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):\S*$")
 _GEN_DELIM_END: Final = re.compile(r"[:/?#\[\]@]$")
 
-# Cache sizes per active context. Contexts from bundled documents produce a few dozen entries.
-# The caps only bound memory when documents bring their own inline contexts or random keys.
-_MAX_CACHED_DERIVED: Final = 512
-_MAX_CACHED_KEYS: Final = 8192
+# Cache limits. The five bundled samples together fill about 200 cache entries. The
+# limits bound memory when documents bring their own inline contexts, type lists or random keys:
+# past them, contexts are processed again on every use instead of being cached.
+_MAX_CACHED_CONTEXTS: Final = 4096  # Derived contexts in all caches together, about 20 kB each.
+_MAX_CACHED_KEYS: Final = 8192  # Resolved keys, and resolved types, per active context.
+
+
+class _CacheBudget:
+    """The number of derived contexts that may still be cached, shared by all contexts."""
+
+    remaining = _MAX_CACHED_CONTEXTS
+
+    @classmethod
+    def take(cls) -> bool:
+        # Without a lock two threads may both take the last slot, which costs one extra entry.
+        if cls.remaining <= 0:
+            return False
+        cls.remaining -= 1
+        return True
+
 
 # Kinds of a resolved key, which tell the term check what to do with its value.
 DROPPED: Final = 0  # Expansion drops the key: an undefined term.
@@ -155,7 +171,7 @@ Derived = tuple["ActiveContext", tuple[Issue, ...], tuple[str, ...]]
 
 
 class ActiveContext:
-    """An immutable JSON-LD active context with caches for key lookups and derived contexts."""
+    """A JSON-LD active context. Only its caches change once :meth:`finish` has run."""
 
     __slots__ = (
         "_derived",
@@ -296,7 +312,7 @@ class ActiveContext:
             for name in strings
         )
         result = ((ctx, tuple(issues), tuple(missing)), clean)
-        if key is not None and len(self.type_sets) < _MAX_CACHED_DERIVED:
+        if key is not None and _CacheBudget.take():
             self.type_sets[key] = result
         return result
 
@@ -359,7 +375,7 @@ class ActiveContext:
             if cached is not None:
                 return cached[1]
         derived = process_context(self, local, trusted=trusted)
-        if key is not None and len(self._derived) < _MAX_CACHED_DERIVED:
+        if key is not None and _CacheBudget.take():
             self._derived[(key, trusted)] = (local, derived)
         return derived
 
@@ -373,7 +389,7 @@ class ActiveContext:
                 override_protected=True,
                 trusted=definition.trusted,
             )
-            if len(self.property_scoped) < _MAX_CACHED_DERIVED:
+            if _CacheBudget.take():
                 self.property_scoped[definition] = derived
         return derived
 
@@ -387,7 +403,7 @@ class ActiveContext:
                 propagate=False,
                 trusted=definition.trusted,
             )
-            if len(self.type_scoped) < _MAX_CACHED_DERIVED:
+            if _CacheBudget.take():
                 self.type_scoped[definition] = derived
         return derived
 
@@ -662,6 +678,8 @@ def _create_term_definition(
             if key in value
         )
     )
+    # NOTE: a scoped context is processed when a document first uses it. JSON-LD processors
+    # such as pyld also process it here, so they reject a broken scoped context that is unused.
     definition = TermDefinition(
         iri=iri,
         protected=value.get("@protected", protected_default) is True,

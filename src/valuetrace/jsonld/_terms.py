@@ -82,7 +82,7 @@ class _TermWalker:
     ) -> None:
         """Check one JSON object reached through the property ``property_definition``."""
         # A type-scoped context does not reach into nested node objects. Value objects and
-        # objects that contain only an @id still see it.
+        # objects that contain only an @id still use it.
         if ctx.previous is not None and not from_type_map and not _keeps_type_scope(ctx, node):
             ctx = ctx.previous
 
