@@ -194,7 +194,7 @@ def test_decrypt_tampered_ciphertext() -> None:
     ciphertext[0] ^= 0x01
     document["ciphertext"] = base64.b64encode(bytes(ciphertext)).decode()
 
-    with pytest.raises(SigningKeyError, match="passphrase is wrong or the key file is damaged"):
+    with pytest.raises(SigningKeyError, match="passphrase is wrong, or the encrypted key is damaged"):
         decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
 
 
@@ -202,7 +202,7 @@ def test_decrypt_swapped_public_key() -> None:
     document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
     document["publicKeyMultibase"] = Ed25519KeyPair.generate().public_multibase
 
-    with pytest.raises(SigningKeyError, match="key file is damaged"):
+    with pytest.raises(SigningKeyError, match="encrypted key is damaged"):
         decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
 
 
