@@ -194,7 +194,8 @@ def test_decrypt_tampered_ciphertext() -> None:
     ciphertext[0] ^= 0x01
     document["ciphertext"] = base64.b64encode(bytes(ciphertext)).decode()
 
-    with pytest.raises(SigningKeyError, match="passphrase is wrong, or the encrypted key is damaged"):
+    expected = "passphrase is wrong, or the encrypted key is damaged"
+    with pytest.raises(SigningKeyError, match=expected):
         decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
 
 
