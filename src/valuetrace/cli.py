@@ -223,6 +223,15 @@ def _validate_file(path: Path) -> list[Finding]:
         ]
     if not isinstance(document, dict):
         return [Finding("credential.malformed", Severity.ERROR, f"{ref} holds no JSON object", ref)]
+    if str(document.get("id", "")).startswith("did:") and "verificationMethod" in document:
+        return [
+            Finding(
+                "credential.malformed",
+                Severity.ERROR,
+                f"{ref} is a DID document, not a credential; validate credentials only",
+                ref,
+            )
+        ]
     findings: list[Finding] = []
     if is_enveloped(document):
         try:

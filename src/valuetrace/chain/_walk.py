@@ -55,6 +55,7 @@ class _Task:
     parent_ref: str | None = None
     path: str = "$"
     product: str | None = None  # the product whose passport led to this event credential
+    via: str | None = None  # how the walk reached it, when no link in the parent names it
 
     def reaches(self, kind: CredentialKind, checked: CheckedCredential) -> bool:
         """Whether the credential is of ``kind``, or of unknown kind where ``kind`` was expected."""
@@ -238,6 +239,8 @@ class ChainWalk:
     def _missing(self, task: _Task) -> Finding:
         what = task.expected.credential_type if task.expected else "credential"
         where = f" linked at {task.path}" if task.parent else ""
+        if task.via:
+            where = f" ({task.via})"
         return Finding(
             "credential.missing",
             Severity.ERROR,
@@ -324,7 +327,16 @@ class ChainWalk:
                 refs.append(ref)
         self._dia_refs[did] = refs
         for ref in refs:
-            self._queue.append(_Task(ref, CredentialKind.DIA, depth + 1, parent=checked.label))
+            self._queue.append(
+                _Task(
+                    ref,
+                    CredentialKind.DIA,
+                    depth + 1,
+                    parent=checked.label,
+                    path="$.issuer",
+                    via=f"the identity anchor of {did}",
+                )
+            )
 
     def _follow_passport(self, task: _Task, checked: CheckedCredential, result: WalkResult) -> None:
         for subject in checked.subjects():
