@@ -164,6 +164,8 @@ class Sources:
     _did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     _resolver: Resolver | None = None
     _did_cache: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _found: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _prefetched: dict[str, bytes | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.store is not None:
@@ -205,11 +207,45 @@ class Sources:
 
     # -- lookups -------------------------------------------------------------------------------
 
+    def is_prefetched(self, ref: str) -> bool:
+        """Whether loading ``ref`` needs no query: read ahead, given as a file, or no store."""
+        return (
+            self.store is None
+            or ref in self._prefetched
+            or ref in self._files_by_ref
+            or ref in self._files_by_id
+        )
+
+    def prefetch(self, refs: list[str]) -> None:
+        """Read the stored bytes of many refs in few queries, for later :meth:`load` calls."""
+        if self.store is None:
+            return
+        wanted = [
+            ref
+            for ref in dict.fromkeys(refs)
+            if ref not in self._prefetched
+            and ref not in self._files_by_ref
+            and ref not in self._files_by_id
+        ]
+        if not wanted:
+            return
+        found = self.store.get_credentials(wanted)
+        for ref in wanted:
+            stored = found.get(ref)
+            self._prefetched[ref] = None if stored is None else stored.content
+
     def load(self, ref: str) -> LoadedDocument | None:
         """Return the bytes at ``ref``: a file given on the command line, then the store."""
         entry = self._files_by_ref.get(ref) or self._files_by_id.get(ref)
         if entry is not None:
             return LoadedDocument(ref=entry.path, content=entry.content, origin="file")
+        if ref in self._prefetched:
+            content = self._prefetched.pop(ref)
+            return (
+                None
+                if content is None
+                else LoadedDocument(ref=ref, content=content, origin="store")
+            )
         if self.store is not None:
             stored = self.store.get_credential(ref)
             if stored is not None:
@@ -219,6 +255,29 @@ class Sources:
     def find_product_passports(self, product_id: str) -> list[str]:
         """Return refs of DPPs for a product: given files, then resolver links, then the store."""
         return self._find("dpp", product_id, "DigitalProductPassport")
+
+    def prefetch_product_passports(self, product_ids: list[str]) -> None:
+        """Resolve the 'dpp' links of many products in few queries."""
+        if self.store is None:
+            return
+        paths: dict[str, str] = {}
+        for product_id in product_ids:
+            if ("dpp", product_id) in self._found:
+                continue
+            if any(("dpp", c) in self._by_subject for c in _identifier_candidates(product_id)):
+                continue
+            try:
+                paths[product_id] = parse_digital_link(product_id).path
+            except DigitalLinkError:
+                continue
+        if not paths:
+            return
+        by_path = self.store.get_links_by_paths(list(paths.values()))
+        link_type = UNTP_LINK_TYPE + "dpp"
+        for product_id, path in paths.items():
+            hrefs = [link.href for link in by_path.get(path, []) if link.link_type == link_type]
+            if hrefs:
+                self._found[("dpp", product_id)] = hrefs
 
     def find_facility_records(self, facility_id: str) -> list[str]:
         """Return refs of DFRs for a facility: given files, then resolver links, then the store."""
@@ -236,6 +295,12 @@ class Sources:
         return refs
 
     def _find(self, kind: str, identifier: str, credential_type: str) -> list[str]:
+        key = (kind, identifier)
+        if key not in self._found:
+            self._found[key] = self._find_uncached(kind, identifier, credential_type)
+        return list(self._found[key])
+
+    def _find_uncached(self, kind: str, identifier: str, credential_type: str) -> list[str]:
         for candidate in _identifier_candidates(identifier):
             refs = self._by_subject.get((kind, candidate))
             if refs:

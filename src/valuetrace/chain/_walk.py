@@ -31,6 +31,9 @@ LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MAX_DEPTH = 50
 
+# How many credentials and input products are read from the store in one query.
+BATCH_SIZE = 500
+
 INPUT_KEYS = ("inputEPCList", "inputQuantityList")
 OUTPUT_KEYS = ("outputEPCList", "outputQuantityList")
 OBJECT_KEYS = ("epcList", "quantityList", "childEPCs", "childQuantityList")
@@ -60,6 +63,17 @@ class _Task:
     def reaches(self, kind: CredentialKind, checked: CheckedCredential) -> bool:
         """Whether the credential is of ``kind``, or of unknown kind where ``kind`` was expected."""
         return checked.kind is kind or (checked.kind is None and self.expected is kind)
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingInput:
+    """An input product of a transformation event whose passport is still to be found."""
+
+    task: _Task
+    checked: CheckedCredential
+    index: int
+    event: dict[str, Any]
+    input_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +129,7 @@ class ChainWalk:
         self._dids_seen: set[str] = set()
         self._dia_refs: dict[str, list[str]] = {}
         self._aliases: dict[str, str] = {}
+        self._pending: list[_PendingInput] = []
         self._keys: dict[str, bytes] = {}
 
     # -- entry points --------------------------------------------------------------------------
@@ -160,7 +175,10 @@ class ChainWalk:
     def _run(self, result: WalkResult) -> None:
         for ref in self.sources.file_refs():
             self._queue.append(_Task(ref, None, 0, parent=None))
-        while self._queue:
+        while self._queue or self._pending:
+            if self._pending and (not self._queue or len(self._pending) >= BATCH_SIZE):
+                self._resolve_inputs(result)
+                continue
             task = self._queue.popleft()
             self._visit(task, result)
         if result.root_ref is not None:
@@ -176,6 +194,14 @@ class ChainWalk:
         checked = result.checked.get(key)
         first_visit = False
         if checked is None:
+            if not self.sources.is_prefetched(task.ref):
+                upcoming = [task.ref]
+                for queued in self._queue:
+                    if len(upcoming) >= BATCH_SIZE:
+                        break
+                    if queued.ref not in self._aliases:
+                        upcoming.append(queued.ref)
+                self.sources.prefetch(upcoming)
             loaded = self.sources.load(task.ref)
             if loaded is None:
                 result.findings.append(self._missing(task))
@@ -417,7 +443,6 @@ class ChainWalk:
     def _follow_events(self, task: _Task, checked: CheckedCredential, result: WalkResult) -> None:
         """Relate the events of a DTE to the product whose passport linked it."""
         assert task.product is not None
-        dpp_ref = task.parent_ref
         for index, event in enumerate(checked.subjects()):
             types = as_list(event.get("type"))
             outputs = list(item_ids(event, *OUTPUT_KEYS))
@@ -443,38 +468,50 @@ class ChainWalk:
             if "TransformationEvent" not in types:
                 continue
             for input_id in dict.fromkeys(item_ids(event, *INPUT_KEYS)):
-                refs = self.sources.find_product_passports(input_id)
-                result.event_uses.append(
-                    EventUse(
-                        dpp_ref=dpp_ref or "",
-                        dte_ref=task.ref,
-                        event_id=event.get("id") if isinstance(event.get("id"), str) else None,
-                        input_product=input_id,
-                        input_dpp_refs=tuple(refs),
+                self._pending.append(_PendingInput(task, checked, index, event, input_id))
+
+    def _resolve_inputs(self, result: WalkResult) -> None:
+        """Find the passports of the input products collected from transformation events.
+
+        Inputs are looked up in batches, so that the store answers many in one query.
+        """
+        pending, self._pending = self._pending, []
+        self.sources.prefetch_product_passports([item.input_id for item in pending])
+        for item in pending:
+            refs = self.sources.find_product_passports(item.input_id)
+            event_id = item.event.get("id")
+            result.event_uses.append(
+                EventUse(
+                    dpp_ref=item.task.parent_ref or "",
+                    dte_ref=item.task.ref,
+                    event_id=event_id if isinstance(event_id, str) else None,
+                    input_product=item.input_id,
+                    input_dpp_refs=tuple(refs),
+                )
+            )
+            path = f"$.credentialSubject[{item.index}]"
+            if not refs:
+                result.findings.append(
+                    Finding(
+                        "credential.missing",
+                        Severity.ERROR,
+                        f"no Digital Product Passport found for the input {item.input_id} of "
+                        f"event {event_id or item.index}; its upstream chain cannot be "
+                        "verified; register the passport's link or pass it with --credentials",
+                        item.checked.label,
+                        path,
                     )
                 )
-                if not refs:
-                    result.findings.append(
-                        Finding(
-                            "credential.missing",
-                            Severity.ERROR,
-                            f"no Digital Product Passport found for the input {input_id} of "
-                            f"event {event.get('id', index)}; its upstream chain cannot be "
-                            "verified; register the passport's link or pass it with --credentials",
-                            checked.label,
-                            f"$.credentialSubject[{index}]",
-                        )
+            for ref in refs:
+                self._queue.append(
+                    _Task(
+                        ref,
+                        CredentialKind.DPP,
+                        item.task.depth + 1,
+                        parent=item.checked.label,
+                        path=path,
                     )
-                for ref in refs:
-                    self._queue.append(
-                        _Task(
-                            ref,
-                            CredentialKind.DPP,
-                            task.depth + 1,
-                            parent=checked.label,
-                            path=f"$.credentialSubject[{index}]",
-                        )
-                    )
+                )
 
     # -- issuer anchoring ----------------------------------------------------------------------
 

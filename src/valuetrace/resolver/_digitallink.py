@@ -6,12 +6,17 @@ Supported primary keys are GTIN (AI 01, with the qualifiers lot AI 10 and serial
 
 from __future__ import annotations
 
+import functools
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from valuetrace.errors import DigitalLinkError
+
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
 
 __all__ = ["DigitalLink", "gs1_check_digit", "parse_digital_link"]
 
@@ -117,7 +122,7 @@ class DigitalLink:
     serial: str | None = None
     gln: str | None = None
     gln_extension: str | None = None
-    query: dict[str, str] = field(default_factory=dict, hash=False)
+    query: Mapping[str, str] = field(default_factory=lambda: _NO_QUERY, hash=False)
 
     def __post_init__(self) -> None:
         if (self.gtin is None) == (self.gln is None):
@@ -190,11 +195,11 @@ class DigitalLink:
         found: list[DigitalLink] = []
         if self.gtin is not None:
             if self.serial is not None and self.lot is not None:
-                found.append(replace(self, serial=None, query={}))
+                found.append(replace(self, serial=None, query=_NO_QUERY))
             if self.serial is not None or self.lot is not None:
-                found.append(replace(self, lot=None, serial=None, query={}))
+                found.append(replace(self, lot=None, serial=None, query=_NO_QUERY))
         elif self.gln_extension is not None:
-            found.append(replace(self, gln_extension=None, query={}))
+            found.append(replace(self, gln_extension=None, query=_NO_QUERY))
         return found
 
     def covers(self, other: DigitalLink) -> bool:
@@ -229,7 +234,7 @@ def _decode_segment(segment: str, uri: str) -> str:
         ) from error
 
 
-def _parse_query(query: str, uri: str) -> dict[str, str]:
+def _parse_query(query: str, uri: str) -> Mapping[str, str]:
     parsed: dict[str, str] = {}
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
@@ -241,9 +246,12 @@ def _parse_query(query: str, uri: str) -> dict[str, str]:
                 f"query parameter {name!r} appears more than once in {uri!r}: keep one of them"
             )
         parsed[name] = value
-    return parsed
+    return MappingProxyType(parsed) if parsed else _NO_QUERY
 
 
+# Parsed links are cached because a chain walk parses the same identifiers many times; they are
+# immutable (frozen, with a read-only query), so sharing them is safe.
+@functools.lru_cache(maxsize=65536)
 def parse_digital_link(uri: str) -> DigitalLink:
     """Parse a GS1 Digital Link URI such as ``https://id.gs1.org/01/09520123456788/10/ABC1``.
 

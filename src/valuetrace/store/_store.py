@@ -542,3 +542,13 @@ class Store:
         query = select(links).where(links.c.key_path == key_path).order_by(links.c.id)
         with self._engine.connect() as connection:
             return [_link_from_row(row) for row in connection.execute(query)]
+
+    def get_links_by_paths(self, key_paths: Sequence[str]) -> dict[str, list[LinkRecord]]:
+        """Return the links stored for many GS1 key paths, in the order they were added."""
+        found: dict[str, list[LinkRecord]] = {}
+        with self._engine.connect() as connection:
+            for chunk in _chunks(list(dict.fromkeys(key_paths))):
+                query = select(links).where(links.c.key_path.in_(chunk)).order_by(links.c.id)
+                for row in connection.execute(query):
+                    found.setdefault(row.key_path, []).append(_link_from_row(row))
+        return found
