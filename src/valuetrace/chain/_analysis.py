@@ -8,7 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from valuetrace.chain._check import CheckedCredential
-from valuetrace.chain._graph import as_list, identifier_covers, nested_id, same_identifier
+from valuetrace.chain._graph import (
+    as_list,
+    gs1_link,
+    identifier_covers,
+    nested_id,
+    same_identifier,
+)
 from valuetrace.chain._walk import WalkResult
 from valuetrace.findings import Finding, Severity
 from valuetrace.untp import CredentialKind
@@ -136,22 +142,38 @@ def find_cycles(result: WalkResult) -> list[list[str]]:
 
 
 class _UpstreamProducts:
-    """The product ids upstream of one passport, computed on first use."""
+    """The products upstream of one passport, indexed on first use for coverage tests."""
 
     def __init__(self, result: WalkResult, dpp_ref: str, edges: dict[str, list[str]]) -> None:
         self._result = result
         self._dpp_ref = dpp_ref
         self._edges = edges
-        self._products: list[str] | None = None
+        self._keys: set[str] | None = None
 
-    def products(self) -> list[str]:
-        if self._products is None:
-            self._products = [
-                product_id
-                for ref in upstream_passports(self._result, self._dpp_ref, self._edges)
-                if (product_id := _product_id(self._result.checked[ref])) is not None
-            ]
-        return self._products
+    def _index(self) -> set[str]:
+        # Every upstream identifier, and for Digital Links the GS1 key path of it and of each
+        # less specific form: an assessed product covers an upstream product exactly when its
+        # own path is among them.
+        keys: set[str] = set()
+        for ref in upstream_passports(self._result, self._dpp_ref, self._edges):
+            product_id = _product_id(self._result.checked[ref])
+            if product_id is None:
+                continue
+            keys.add(product_id)
+            link = gs1_link(product_id)
+            if link is not None:
+                keys.add(link.path)
+                keys.update(ancestor.path for ancestor in link.ancestors())
+        return keys
+
+    def any_covered_by(self, general: str) -> bool:
+        """Whether ``general`` covers some upstream product (see ``identifier_covers``)."""
+        if self._keys is None:
+            self._keys = self._index()
+        if general in self._keys:
+            return True
+        link = gs1_link(general)
+        return link is not None and link.path in self._keys
 
 
 def _product_id(checked: CheckedCredential) -> str | None:
@@ -313,7 +335,7 @@ def _attest_one(
                 kind = "product"
             elif facility_id and any(same_identifier(f, facility_id) for f in facilities):
                 kind = "facility"
-            elif any(identifier_covers(p, u) for p in products for u in upstream.products()):
+            elif any(upstream.any_covered_by(p) for p in products):
                 kind = "upstream"
             if (
                 product_id

@@ -46,7 +46,11 @@ class CheckedCredential:
     @property
     def label(self) -> str:
         """The name findings use for this credential: its id, or where it was read from."""
-        return self.credential_id or self.ref
+        if self.credential is not None:
+            credential_id = self.credential.get("id")
+            if isinstance(credential_id, str):
+                return credential_id
+        return self.ref
 
     @property
     def intact(self) -> bool:

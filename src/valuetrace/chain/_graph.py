@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from valuetrace.errors import DigitalLinkError
-from valuetrace.resolver import parse_digital_link
+from valuetrace.resolver import DigitalLink, parse_digital_link
 
 __all__ = [
     "as_list",
+    "gs1_link",
     "identifier_covers",
     "item_ids",
     "nested_id",
@@ -37,7 +38,8 @@ def nested_id(value: Any, *keys: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _gs1(identifier: str) -> Any:
+def gs1_link(identifier: str) -> DigitalLink | None:
+    """Return the parsed GS1 Digital Link of an identifier, or ``None`` when it is not one."""
     try:
         return parse_digital_link(identifier)
     except DigitalLinkError:
@@ -48,7 +50,7 @@ def same_identifier(left: str, right: str) -> bool:
     """Whether two identifiers name the same thing; GS1 Digital Links compare by GS1 key."""
     if left == right:
         return True
-    left_link, right_link = _gs1(left), _gs1(right)
+    left_link, right_link = gs1_link(left), gs1_link(right)
     if left_link is None or right_link is None:
         return False
     return bool(left_link.covers(right_link) and right_link.covers(left_link))
@@ -62,7 +64,7 @@ def identifier_covers(general: str, specific: str) -> bool:
     """
     if general == specific:
         return True
-    general_link, specific_link = _gs1(general), _gs1(specific)
+    general_link, specific_link = gs1_link(general), gs1_link(specific)
     if general_link is None or specific_link is None:
         return False
     return bool(general_link.covers(specific_link))
