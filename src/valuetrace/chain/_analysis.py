@@ -66,7 +66,16 @@ class CriterionResult:
 
 
 def _trusted(result: WalkResult, checked: CheckedCredential) -> bool:
-    return checked.intact and result.is_anchored(checked.issuer)
+    """Whether a credential counts as evidence: it passed its checks and its issuer is anchored.
+
+    Called once the walk is complete, so the answer is kept per credential.
+    """
+    known = result.trust_memo.get(id(checked))
+    if known is None:
+        known = result.trust_memo[id(checked)] = checked.intact and result.is_anchored(
+            checked.issuer
+        )
+    return known
 
 
 def verified_event_edges(result: WalkResult) -> dict[str, list[str]]:

@@ -101,6 +101,8 @@ class WalkResult:
     # anchoring as the UNTP test suite's trust-graph tier judges it: unsigned DIAs count
     graph_anchored: dict[str, bool] = field(default_factory=dict)
     facility_records: dict[str, list[str]] = field(default_factory=dict)
+    # whether each credential (by object id) counts as evidence, filled in after the walk
+    trust_memo: dict[int, bool] = field(default_factory=dict)
 
     def credential_findings(self) -> list[Finding]:
         collected: list[Finding] = []

@@ -192,6 +192,9 @@ class DigitalLink:
         GTIN+lot+serial gives [GTIN+lot, GTIN]. GTIN+lot and GTIN+serial give [GTIN].
         GLN+extension gives [GLN]. A bare GTIN or GLN gives [].
         """
+        return list(_ancestors(self))
+
+    def _compute_ancestors(self) -> tuple[DigitalLink, ...]:
         found: list[DigitalLink] = []
         if self.gtin is not None:
             if self.serial is not None and self.lot is not None:
@@ -200,7 +203,7 @@ class DigitalLink:
                 found.append(replace(self, lot=None, serial=None, query=_NO_QUERY))
         elif self.gln_extension is not None:
             found.append(replace(self, gln_extension=None, query=_NO_QUERY))
-        return found
+        return tuple(found)
 
     def covers(self, other: DigitalLink) -> bool:
         """Return whether ``other`` is this identifier or a more specific form of it.
@@ -247,6 +250,12 @@ def _parse_query(query: str, uri: str) -> Mapping[str, str]:
             )
         parsed[name] = value
     return MappingProxyType(parsed) if parsed else _NO_QUERY
+
+
+@functools.lru_cache(maxsize=65536)
+def _ancestors(link: DigitalLink) -> tuple[DigitalLink, ...]:
+    # Cached for the same reason as parse_digital_link; the links are immutable.
+    return link._compute_ancestors()
 
 
 # Parsed links are cached because a chain walk parses the same identifiers many times; they are
