@@ -131,6 +131,7 @@ class ChainWalk:
         self._dids_seen: set[str] = set()
         self._dia_refs: dict[str, list[str]] = {}
         self._aliases: dict[str, str] = {}
+        self._records_queued: set[str] = set()
         self._pending: list[_PendingInput] = []
         self._keys: dict[str, bytes] = {}
 
@@ -187,6 +188,8 @@ class ChainWalk:
             result.root_ref = self._aliases.get(result.root_ref, result.root_ref)
         for did, refs in self._dia_refs.items():
             self._dia_refs[did] = list(dict.fromkeys(self._aliases.get(ref, ref) for ref in refs))
+        for facility, refs in result.facility_records.items():
+            result.facility_records[facility] = [self._aliases.get(ref, ref) for ref in refs]
         self._resolve_anchors(result)
 
     def _visit(self, task: _Task, result: WalkResult) -> None:
@@ -407,6 +410,9 @@ class ChainWalk:
                         )
                     )
                 for ref in refs:
+                    if ref in self._records_queued:
+                        continue  # many passports name the same facility; check its record once
+                    self._records_queued.add(ref)
                     self._queue.append(
                         _Task(
                             ref,

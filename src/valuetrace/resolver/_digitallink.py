@@ -158,8 +158,8 @@ class DigitalLink:
             return f"{AI_GTIN}/{self.gtin}"
         return f"{AI_GLN}/{self.gln}"
 
-    @property
-    def path(self) -> str:
+    @functools.cached_property
+    def path(self) -> str:  # cached: links are immutable, and walks compare paths often
         """Percent-encoded key path with qualifiers, such as ``/01/09520123456788/10/ABC1``.
 
         Two Digital Links name the same thing exactly when their paths are equal, whatever

@@ -58,7 +58,18 @@ def _b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64url_decode(text: str, part: str) -> bytes:
+    # Fast path: characters outside the base64url alphabet are rejected by a2b_base64 in strict
+    # mode once "-_" are mapped to "+/", except "+", "/" and "=", which are checked first.
+    if len(text) % 4 != 1 and not ("+" in text or "/" in text or "=" in text):
+        try:
+            raw = text.encode("ascii").translate(_TO_STANDARD_ALPHABET)
+            return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4), strict_mode=True)
+        except (UnicodeEncodeError, binascii.Error):
+            pass  # the slow path below says what is wrong
     if not _BASE64URL.match(text):
         position, character = next(
             (index, char)
