@@ -16,7 +16,7 @@ facility, which has a facility record (DFR). The farms' passports and the root p
 organic production, which one conformity credential (DCC) attests. Every organisation has a
 did:web DID document and an identity anchor (DIA) issued by one trusted register.
 
-PyNaCl comes with the ``bench`` extra: ``pip install -e '.[bench]'``.
+PyNaCl, the reference it measures against, is a dependency of valuetrace itself.
 """
 
 from __future__ import annotations
