@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -368,3 +369,10 @@ def test_open_malformed_url_hides_password() -> None:
 
     assert "secret" not in str(caught.value)
     assert "user:***@" in str(caught.value)
+
+
+def test_new_store_file_private(tmp_path: Path) -> None:
+    path = tmp_path / "keys.sqlite"
+    with Store.open(path) as store:
+        store.put_key("did:web:a.valuetrace.example#key-1", b"encrypted")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

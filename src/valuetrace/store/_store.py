@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -134,6 +135,23 @@ def _check_credential(item: NewCredential) -> None:
         )
 
 
+def _create_private_file(path: Path) -> None:
+    """Create a new store file with mode 0600, because the store holds (encrypted) signing keys.
+
+    SQLite gives its journal files the mode of the database file. An existing file is left as
+    it is.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StoreError(
+            f"cannot create the store file {path}: {error}. Choose a writable location."
+        ) from error
+    os.close(descriptor)
+
+
 def _url_for(location: str | Path) -> URL:
     """Turn a file path or an SQLAlchemy URL into a URL, creating a file's parent directory."""
     text = str(location)
@@ -146,6 +164,7 @@ def _url_for(location: str | Path) -> URL:
                 f"cannot create the directory {path.parent} for the store {path}: {error}. "
                 "Choose a writable location or create the directory first."
             ) from error
+        _create_private_file(path)
         return URL.create("sqlite+pysqlite", database=str(path))
     try:
         return make_url(text)
