@@ -24,15 +24,15 @@ PRODUCT = "https://id.gs1.org/01/09520123456788/21/SN-0001"
 CONTENT = b'{"type": ["VerifiableCredential", "DigitalProductPassport"],  "name":"caf\\u00e9"}\n'
 
 
-@pytest.fixture(params=["memory", "file-path", "file-url"])
+@pytest.fixture(params=["memory", "file-path", "file-url", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    """Location of an empty store. Add a database URL here to run every store test on it."""
-    # NOTE: the tests expect an empty store, so a server database URL needs a fresh database or
-    # schema per test.
+    """Location of an empty store: SQLite in memory, in a file, and a new PostgreSQL database."""
     if request.param == "memory":
         return "sqlite://"
     if request.param == "file-path":
         return tmp_path / "nested" / "dir" / "store.db"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
@@ -334,8 +334,8 @@ def test_sqlite_file_uses_wal(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_sqlite_foreign_keys_enabled(store: Store) -> None:
-    with store._engine.connect() as connection:
+def test_sqlite_foreign_keys_enabled(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "store.db") as store, store._engine.connect() as connection:
         enabled = connection.execute(text("PRAGMA foreign_keys")).scalar()
     assert enabled == 1
 

@@ -1,0 +1,1 @@
+"""The HTTP application of a valuetrace node (FastAPI)."""
