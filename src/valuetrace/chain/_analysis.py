@@ -66,9 +66,9 @@ class CriterionResult:
 
 
 def _trusted(result: WalkResult, checked: CheckedCredential) -> bool:
-    """Whether a credential counts as evidence: it passed its checks and its issuer is anchored.
+    """Check that a credential counts as evidence: it passed its checks and its issuer is anchored.
 
-    Called once the walk is complete, so the answer is kept per credential.
+    Called once the walk is complete, so the result is kept per credential.
     """
     known = result.trust_memo.get(id(checked))
     if known is None:
@@ -176,7 +176,7 @@ class _UpstreamProducts:
         return keys
 
     def any_covered_by(self, general: str) -> bool:
-        """Whether ``general`` covers some upstream product (see ``identifier_covers``)."""
+        """Check whether ``general`` covers some upstream product (see ``identifier_covers``)."""
         if self._keys is None:
             self._keys = self._index()
         if general in self._keys:

@@ -47,7 +47,7 @@ def gs1_link(identifier: str) -> DigitalLink | None:
 
 
 def same_identifier(left: str, right: str) -> bool:
-    """Whether two identifiers name the same thing; GS1 Digital Links compare by GS1 key."""
+    """Check whether two identifiers name the same thing; Digital Links compare by GS1 key."""
     if left == right:
         return True
     left_link, right_link = gs1_link(left), gs1_link(right)
@@ -57,7 +57,7 @@ def same_identifier(left: str, right: str) -> bool:
 
 
 def identifier_covers(general: str, specific: str) -> bool:
-    """Whether ``general`` covers ``specific`` in the GS1 key hierarchy.
+    """Check whether ``general`` covers ``specific`` in the GS1 key hierarchy.
 
     A GTIN covers its lots and serials and a lot covers its serials; identifiers that are not
     Digital Links cover only themselves.

@@ -1,8 +1,8 @@
 """Where the chain walk reads credentials and DID documents from.
 
-The walk never reaches the network itself. It asks a :class:`Sources` object, which looks in the
-credentials handed over on the command line first and in the store second. Every lookup is a read:
-the walk never writes to the store.
+The walk never reaches the network itself. It reads through a :class:`Sources` object, which
+looks in the credentials handed over on the command line first and in the store second. Every
+lookup is a read: the walk never writes to the store.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class _Task:
     via: str | None = None  # how the walk reached it, when no link in the parent names it
 
     def reaches(self, kind: CredentialKind, checked: CheckedCredential) -> bool:
-        """Whether the credential is of ``kind``, or of unknown kind where ``kind`` was expected."""
+        """Check that the credential is of ``kind``, or of unknown kind where it was expected."""
         return checked.kind is kind or (checked.kind is None and self.expected is kind)
 
 
