@@ -295,3 +295,13 @@ def test_key_never_printed(tmp_path: Path) -> None:
     for form in forms:
         assert form not in result.output
         assert form.encode() not in blob
+
+
+def test_verify_demo_on_database(database_url: str) -> None:
+    from valuetrace.demo import build_textile_chain
+
+    with Store.open(database_url) as store:
+        chain = build_textile_chain(store, key_secret=b"test passphrase")
+    code, report = verify_json(chain.garment_link, "--db", database_url, "--trust-did", REGISTER)
+    assert code == 0, report
+    assert report["credentials"] == 34

@@ -44,10 +44,12 @@ DEFAULT_STORE = "valuetrace.sqlite"
 PASSPHRASE_ENV = "VALUETRACE_KEY_PASSPHRASE"
 
 StoreOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
-        help="SQLite file of the store (default: $VALUETRACE_STORE, else ./valuetrace.sqlite).",
+        "--db",
+        help="SQLite file or database URL of the store (default: $VALUETRACE_STORE, else "
+        "./valuetrace.sqlite).",
     ),
 ]
 
@@ -57,25 +59,27 @@ def _fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _store_path(store: Path | None) -> Path:
+def _store_path(store: str | None) -> str:
     if store is not None:
         return store
-    return Path(os.environ.get("VALUETRACE_STORE", DEFAULT_STORE))
+    return os.environ.get("VALUETRACE_STORE", DEFAULT_STORE)
 
 
-def _open_store(store: Path | None, *, must_exist: bool) -> Any:
+def _open_store(store: str | None, *, must_exist: bool) -> Any:
     from valuetrace.store import Store
 
-    path = _store_path(store)
-    if must_exist and not path.exists():
+    location = _store_path(store)
+    is_file = "://" not in location
+    if must_exist and is_file and not Path(location).exists():
         if store is not None:
             _fail(
-                f"store not found: {path}; give the path of an existing store, or create one "
-                f"with 'valuetrace keys new --store {path}' or 'valuetrace demo --store {path}'"
+                f"store not found: {location}; give the path of an existing store, or create "
+                f"one with 'valuetrace keys new --store {location}' or "
+                f"'valuetrace demo --store {location}'"
             )
         return None
     try:
-        return Store.open(path)
+        return Store.open(Path(location) if is_file else location)
     except ValuetraceError as exc:
         _fail(str(exc))
 
