@@ -30,8 +30,24 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Create signing keys.", no_args_is_help=True)
 did_app = typer.Typer(help="Build DID documents.", no_args_is_help=True)
+epcis_app = typer.Typer(
+    help="Validate, hash, capture and trace EPCIS 2.0 events.", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
+app.add_typer(epcis_app, name="epcis")
+
+
+def _register_commands() -> None:
+    """Add the command groups that live beside the modules they drive."""
+    from valuetrace.api import _cli as api_cli
+    from valuetrace.epcis import _cli_document, _cli_repository
+    from valuetrace.store import _cli as store_cli
+
+    _cli_document.register(epcis_app)
+    _cli_repository.register(epcis_app)
+    store_cli.register(app)
+    api_cli.register(app)
 
 console = Console(emoji=False)
 error_console = Console(stderr=True, emoji=False)
@@ -48,7 +64,7 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         "--db",
-        help="SQLite file or database URL of the store (default: $VALUETRACE_STORE, else "
+        help="SQLite file or database URL of the store (default: $VALUETRACE_DB, else "
         "./valuetrace.sqlite).",
     ),
 ]
@@ -62,7 +78,7 @@ def _fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
 def _store_path(store: str | None) -> str:
     if store is not None:
         return store
-    return os.environ.get("VALUETRACE_STORE", DEFAULT_STORE)
+    return os.environ.get("VALUETRACE_DB") or os.environ.get("VALUETRACE_STORE", DEFAULT_STORE)
 
 
 def _open_store(store: str | None, *, must_exist: bool) -> Any:
@@ -572,6 +588,9 @@ def _options(
     ] = False,
 ) -> None:
     """Issue, publish, resolve and verify UN Transparency Protocol credentials."""
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from valuetrace.demo._textile import (
     tamper_credential,
 )
 from valuetrace.did import key_secret_from_env
+from valuetrace.epcis import EventRepository
 from valuetrace.store import Store
 from valuetrace.vc import decode_envelope
 
@@ -78,18 +79,23 @@ def run_demo(
 ) -> bool:
     """Build the demo chain in a new store at ``path``, verify the garment and print the report.
 
-    Returns whether the report is verified.
+    The chain's traceability events are also captured as EPCIS 2.0 events into the event
+    repository of the same database. Returns whether the report is verified.
     """
     console = console or Console(emoji=False)
     status_console = status_console or Console(stderr=True, emoji=False)
     now = datetime.now(UTC)
     with Store.open(path) as store:
-        with status_console.status("building the demo chain") as status:
+        with (
+            EventRepository.open(path) as repository,
+            status_console.status("building the demo chain") as status,
+        ):
             chain = build_textile_chain(
                 store,
                 now=now,
                 key_secret=key_secret_from_env(),
                 progress=lambda message: status.update(f"demo: {message}"),
+                repository=repository,
             )
         if tamper:
             tamper_credential(store, chain.credentials[TAMPERED_CREDENTIAL], _tamper_yarn)

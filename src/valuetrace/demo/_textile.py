@@ -5,6 +5,11 @@ weaver into fabric and a garment maker into T-shirts that a brand sells. A certi
 certifies the farms' organic production and audits the garment factory; a national business
 register anchors every organisation's DID. Identifiers live on reserved ``.example`` domains and
 are the same on every run; dates are relative to the time of the run.
+
+Harvests, transformations and shipments are built as EPCIS 2.0 events, captured into an event
+repository when one is given, and issued as Digital Traceability Events through the DTE bridge,
+so that the chain walk and the repository describe the same events. Each event's ``eventID`` is
+its CBV 2.0 event hash, which changes with the event times.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import base64
 import json
 import logging
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +29,7 @@ from valuetrace.did import (
     build_did_web_document,
     encrypt_private_key,
 )
+from valuetrace.epcis import DuplicateEventError, EventRepository, issue_dte
 from valuetrace.resolver import Resolver, gs1_check_digit
 from valuetrace.store import Store
 from valuetrace.vc import decode_envelope, sign_enveloped
@@ -40,7 +45,6 @@ UNTP_CONTEXT = "https://test.uncefact.org/vocabulary/untp/{kind}/0.6.1/"
 LINK_TYPES = "https://test.uncefact.org/vocabulary/linkTypes/"
 CBV = "https://ref.gs1.org/cbv/"
 GS1_COMPANY_PREFIX = "9520123"  # the GS1 prefix range 952 is reserved for examples
-NAMESPACE = uuid.UUID("3f0d5d0e-7c55-4a3e-9d3b-2f6b4a1c9e10")
 
 ORGANIC_CRITERION = f"https://certifier.{DOMAIN}/schemes/organic-cotton/v3#organic-production"
 LABOUR_CRITERION = f"https://certifier.{DOMAIN}/schemes/social-audit/v2#no-forced-labour"
@@ -127,6 +131,7 @@ class DemoChain:
     trusted_dids: list[str]
     credentials: dict[str, str] = field(default_factory=dict)  # name -> URL
     organisations: dict[str, Organisation] = field(default_factory=dict)
+    event_ids: dict[str, str] = field(default_factory=dict)  # DTE name -> EPCIS eventID
     key_secret_generated: bool = False
 
 
@@ -221,11 +226,19 @@ def _organisations() -> dict[str, Organisation]:
 class _Issuer:
     """Signs credentials, stores them and registers their links."""
 
-    def __init__(self, store: Store, resolver: Resolver, chain: DemoChain, now: datetime) -> None:
+    def __init__(
+        self,
+        store: Store,
+        resolver: Resolver,
+        chain: DemoChain,
+        now: datetime,
+        repository: EventRepository | None,
+    ) -> None:
         self.store = store
         self.resolver = resolver
         self.chain = chain
         self.now = now
+        self.repository = repository
         self.digests: dict[str, str] = {}
 
     def issue(
@@ -254,6 +267,32 @@ class _Issuer:
             "validUntil": _timestamp(self.now + timedelta(days=valid_days)),
             "credentialSubject": subject,
         }
+        return self._sign_and_store(organisation, name, credential)
+
+    def issue_event(
+        self, organisation: Organisation, name: str, event: dict[str, Any], names: dict[str, str]
+    ) -> str:
+        """Capture an EPCIS event into the repository, then issue it as a DTE credential."""
+        if self.repository is not None:
+            try:
+                event_id = self.repository.capture_event(event)
+            except DuplicateEventError as error:
+                # An earlier build on this database captured the same event, whose hash is its ID.
+                event_id = error.event_id
+            self.chain.event_ids[name] = event_id
+        url = organisation.credential_url(name)
+        # Backdated by a day, like every credential of the demo.
+        credential = issue_dte(
+            [event], issuer=organisation, url=url, now=self.now - timedelta(days=1), names=names
+        )
+        credential["validUntil"] = _timestamp(self.now + timedelta(days=365))
+        return self._sign_and_store(organisation, name, credential)
+
+    def _sign_and_store(
+        self, organisation: Organisation, name: str, credential: dict[str, Any]
+    ) -> str:
+        url = str(credential["id"])
+        credential_type = str(credential["type"][0])
         envelope = sign_enveloped(credential, organisation.key, organisation.kid)
         content = json.dumps(envelope, separators=(",", ":")).encode()
         stored = self.store.put_credential(
@@ -299,16 +338,8 @@ def _classification(code: str, name: str) -> dict[str, Any]:
     }
 
 
-def _item(identifier: str, name: str) -> dict[str, Any]:
-    return {"type": ["Item"], "id": identifier, "name": name}
-
-
-def _quantity(identifier: str, name: str, kilograms: float) -> dict[str, Any]:
-    return {"productId": identifier, "productName": name, "quantity": kilograms, "uom": "KGM"}
-
-
-def _event_id(name: str) -> str:
-    return f"https://events.{DOMAIN}/{uuid.uuid5(NAMESPACE, name)}"
+def _epcis_quantity(identifier: str, kilograms: float) -> dict[str, Any]:
+    return {"epcClass": identifier, "quantity": kilograms, "uom": "KGM"}
 
 
 def build_textile_chain(
@@ -317,8 +348,13 @@ def build_textile_chain(
     now: datetime | None = None,
     key_secret: bytes | None = None,
     progress: Callable[[str], None] | None = None,
+    repository: EventRepository | None = None,
 ) -> DemoChain:
-    """Issue, sign and store the whole chain, register its links, and return where it is."""
+    """Issue, sign and store the whole chain, register its links, and return where it is.
+
+    With a ``repository``, every traceability event is captured there as an EPCIS 2.0 event
+    before it is issued as a DTE credential.
+    """
     now = now or datetime.now(UTC)
     organisations = _organisations()
     register = organisations["register"]
@@ -331,7 +367,7 @@ def build_textile_chain(
         key_secret = secrets.token_bytes(32)
         chain.key_secret_generated = True
     resolver = Resolver(store)
-    issuer = _Issuer(store, resolver, chain, now)
+    issuer = _Issuer(store, resolver, chain, now, repository)
 
     def step(message: str) -> None:
         LOGGER.info("demo: %s", message)
@@ -616,25 +652,31 @@ def _issue_products(
     organic_dcc: str,
     social_dcc: str,
 ) -> None:
+    names = {product_link(stage.item, stage.lot): stage.name for stage in _STAGES.values()}
     day = 0
     for key, stage in _STAGES.items():
         day += 7
         maker = organisations[stage.organisation]
         product_id = product_link(stage.item, stage.lot)
-        event_time = _timestamp(now - timedelta(days=90 - day))
-        produced = _produce_event(issuer, organisations, stage, key, product_id, event_time)
-        shipped = _ship_event(
-            issuer, organisations, stage, key, product_id, now - timedelta(days=88 - day)
+        produced_name = f"dte-{stage.process.lower()}-{key}"
+        produced = issuer.issue_event(
+            maker,
+            produced_name,
+            _production_event(maker, stage, product_id, now - timedelta(days=90 - day)),
+            names,
         )
         links = [
             issuer.link(produced, f"{stage.process} event", "dte"),
         ]
-        if shipped is not None:
-            links.append(
-                issuer.link(
-                    shipped, f"Shipment to {organisations[stage.ships_to or ''].name}", "dte"
-                )
+        if stage.ships_to is not None:
+            receiver = organisations[stage.ships_to]
+            shipped = issuer.issue_event(
+                maker,
+                f"dte-shipping-{key}",
+                _shipping_event(maker, stage, product_id, now - timedelta(days=88 - day)),
+                names,
             )
+            links.append(issuer.link(shipped, f"Shipment to {receiver.name}", "dte"))
 
         passport_issuer = organisations["brand"] if key == "garment" else maker
         subject = _passport_subject(
@@ -651,77 +693,59 @@ def _issue_products(
         )
 
 
-def _produce_event(
-    issuer: _Issuer,
-    organisations: dict[str, Organisation],
-    stage: _Stage,
-    key: str,
-    product_id: str,
-    event_time: str,
-) -> str:
-    maker = organisations[stage.organisation]
-    event: dict[str, Any]
-    if not stage.inputs:
-        event = {
-            "type": ["ObjectEvent", "Event"],
-            "id": _event_id(f"harvest-{key}"),
-            "processType": stage.process,
-            "eventTime": event_time,
-            "action": "add",
-            "disposition": CBV + "Disp-active",
-            "bizStep": CBV + "BizStep-" + stage.biz_step,
-            "bizLocation": maker.facility_id,
-            "epcList": [_item(product_id, stage.name)],
-            "quantityList": [_quantity(product_id, stage.name, stage.kilograms)],
-        }
-    else:
-        inputs = [(_STAGES[name], kilograms) for name, kilograms in stage.inputs]
-        event = {
-            "type": ["TransformationEvent", "Event"],
-            "id": _event_id(f"transform-{key}"),
-            "processType": stage.process,
-            "eventTime": event_time,
-            "action": "add",
-            "disposition": CBV + "Disp-active",
-            "bizStep": CBV + "BizStep-" + stage.biz_step,
-            "bizLocation": maker.facility_id,
-            "inputEPCList": [_item(product_link(s.item, s.lot), s.name) for s, _ in inputs],
-            "inputQuantityList": [
-                _quantity(product_link(s.item, s.lot), s.name, kg) for s, kg in inputs
-            ],
-            "outputEPCList": [_item(product_id, stage.name)],
-            "outputQuantityList": [_quantity(product_id, stage.name, stage.kilograms)],
-        }
-    return issuer.issue(maker, "dte", f"dte-{stage.process.lower()}-{key}", [event])
+def _production_event(
+    maker: Organisation, stage: _Stage, product_id: str, moment: datetime
+) -> dict[str, Any]:
+    """Build the EPCIS event of a harvest (an ObjectEvent) or of a transformation.
 
-
-def _ship_event(
-    issuer: _Issuer,
-    organisations: dict[str, Organisation],
-    stage: _Stage,
-    key: str,
-    product_id: str,
-    moment: datetime,
-) -> str | None:
-    if stage.ships_to is None:
-        return None
-    sender = organisations[stage.organisation]
-    receiver = organisations[stage.ships_to]
-    event = {
-        "type": ["TransactionEvent", "Event"],
-        "id": _event_id(f"ship-{key}"),
-        "processType": "Shipping",
+    Each lot is named in an EPC list and, with its weight, in a quantity list.
+    """
+    # NOTE: EPCIS intends EPC lists for serialised items, but here a lot stands for its items.
+    event: dict[str, Any] = {
+        "type": "TransformationEvent" if stage.inputs else "ObjectEvent",
         "eventTime": _timestamp(moment),
-        "action": "observe",
-        "disposition": CBV + "Disp-in_transit",
-        "bizStep": CBV + "BizStep-shipping",
-        "bizLocation": sender.facility_id,
-        "sourceParty": sender.party()["id"],
-        "destinationParty": receiver.party()["id"],
-        "epcList": [_item(product_id, stage.name)],
-        "quantityList": [_quantity(product_id, stage.name, stage.kilograms)],
+        "eventTimeZoneOffset": "+00:00",
     }
-    return issuer.issue(sender, "dte", f"dte-shipping-{key}", [event])
+    if not stage.inputs:
+        event["action"] = "ADD"
+    event["bizStep"] = CBV + "BizStep-" + stage.biz_step
+    event["disposition"] = CBV + "Disp-active"
+    event["bizLocation"] = {"id": maker.facility_id}
+    if stage.inputs:
+        inputs = [
+            (product_link(_STAGES[name].item, _STAGES[name].lot), kilograms)
+            for name, kilograms in stage.inputs
+        ]
+        event["inputEPCList"] = [lot for lot, _ in inputs]
+        event["inputQuantityList"] = [_epcis_quantity(lot, kg) for lot, kg in inputs]
+        event["outputEPCList"] = [product_id]
+        event["outputQuantityList"] = [_epcis_quantity(product_id, stage.kilograms)]
+    else:
+        event["epcList"] = [product_id]
+        event["quantityList"] = [_epcis_quantity(product_id, stage.kilograms)]
+    return event
+
+
+def _shipping_event(
+    sender: Organisation, stage: _Stage, product_id: str, moment: datetime
+) -> dict[str, Any]:
+    """Build the EPCIS event of a shipment: an ObjectEvent with the shipping business step.
+
+    NOTE: the sender and receiver are not in the event. A UNTP 0.6.1 DTE carries parties only on
+    a TransactionEvent, whose business transaction identifier a DTE cannot carry, so such an
+    event would not come back from its DTE with the same event hash.
+    """
+    return {
+        "type": "ObjectEvent",
+        "eventTime": _timestamp(moment),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": CBV + "BizStep-shipping",
+        "disposition": CBV + "Disp-in_transit",
+        "bizLocation": {"id": sender.facility_id},
+        "epcList": [product_id],
+        "quantityList": [_epcis_quantity(product_id, stage.kilograms)],
+    }
 
 
 def _passport_subject(

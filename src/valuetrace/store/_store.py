@@ -36,12 +36,12 @@ from sqlalchemy.pool import StaticPool
 from valuetrace.errors import StoreError
 from valuetrace.resolver._digitallink import parse_digital_link
 from valuetrace.resolver._linkset import LinkRecord
+from valuetrace.store._migrate import ensure_schema
 from valuetrace.store._tables import (
     credential_subjects,
     credentials,
     did_documents,
     links,
-    metadata,
     signing_keys,
 )
 
@@ -187,6 +187,50 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def create_plain_engine(location: str | Path) -> tuple[Engine, str]:
+    """Create the engine of the database at a file path or URL, without checking its schema.
+
+    Returns the engine and the URL with its password hidden, for messages.
+    """
+    url = _url_for(location)
+    redacted_url = url.render_as_string(hide_password=True)
+    options: dict[str, Any] = {}
+    if _is_sqlite_memory(url):
+        # One shared connection, or every new connection would see an empty database.
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    try:
+        engine = create_engine(url, **options)
+    except (ArgumentError, ImportError) as error:
+        raise StoreError(
+            f"cannot open the store {redacted_url}: {error}. Check the URL's dialect and "
+            "install its database driver (for PostgreSQL: pip install psycopg)."
+        ) from error
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_pragmas)
+    return engine, redacted_url
+
+
+def create_store_engine(location: str | Path) -> tuple[Engine, str]:
+    """Create the engine of the database at a file path or URL, with an up-to-date schema.
+
+    Returns the engine and the URL with its password hidden, for messages. Raises StoreError
+    when the database cannot be opened or has a schema that needs ``valuetrace db upgrade``.
+    """
+    engine, redacted_url = create_plain_engine(location)
+    try:
+        ensure_schema(engine, redacted_url)
+    except SQLAlchemyError as error:
+        engine.dispose()
+        raise StoreError(
+            f"cannot open the store {redacted_url}: {error}. Check that the location exists, "
+            "is writable and that the database server accepts the connection."
+        ) from error
+    except StoreError:
+        engine.dispose()
+        raise
+    return engine, redacted_url
+
+
 class Store:
     """Credentials, DID documents, resolver links and encrypted signing keys in one database.
 
@@ -204,32 +248,12 @@ class Store:
         """Open the store at a file path or SQLAlchemy URL, creating the tables if missing.
 
         A file path gives an SQLite file and creates its parent directory. ``sqlite://`` gives
-        a private in-memory database that lives until :meth:`close`. Raises StoreError naming
-        the location when the database cannot be opened.
+        a private in-memory database that lives until :meth:`close`. A new database gets every
+        table through the migrations, and an SQLite database of an older schema is upgraded.
+        Raises StoreError naming the location when the database cannot be opened, or when a
+        server database has an older schema (run ``valuetrace db upgrade`` then).
         """
-        url = _url_for(location)
-        redacted_url = url.render_as_string(hide_password=True)
-        options: dict[str, Any] = {}
-        if _is_sqlite_memory(url):
-            # One shared connection, or every new connection would see an empty database.
-            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        try:
-            engine = create_engine(url, **options)
-        except (ArgumentError, ImportError) as error:
-            raise StoreError(
-                f"cannot open the store {redacted_url}: {error}. Check the URL's dialect and "
-                "install its database driver (for PostgreSQL: pip install psycopg)."
-            ) from error
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _enable_sqlite_pragmas)
-        try:
-            metadata.create_all(engine)
-        except SQLAlchemyError as error:
-            engine.dispose()
-            raise StoreError(
-                f"cannot open the store {redacted_url}: {error}. Check that the location exists, "
-                "is writable and that the database server accepts the connection."
-            ) from error
+        engine, redacted_url = create_store_engine(location)
         LOGGER.info("opened store %s", redacted_url)
         return cls(engine, redacted_url)
 

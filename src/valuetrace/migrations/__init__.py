@@ -1,0 +1,1 @@
+"""Alembic migrations of the valuetrace database: the store's tables and the EPCIS event tables."""
