@@ -673,7 +673,7 @@ def _issue_products(
             shipped = issuer.issue_event(
                 maker,
                 f"dte-shipping-{key}",
-                _shipping_event(maker, stage, product_id, now - timedelta(days=88 - day)),
+                _shipping_event(maker, receiver, stage, product_id, now - timedelta(days=88 - day)),
                 names,
             )
             links.append(issuer.link(shipped, f"Shipment to {receiver.name}", "dte"))
@@ -727,24 +727,36 @@ def _production_event(
 
 
 def _shipping_event(
-    sender: Organisation, stage: _Stage, product_id: str, moment: datetime
+    sender: Organisation,
+    receiver: Organisation,
+    stage: _Stage,
+    product_id: str,
+    moment: datetime,
 ) -> dict[str, Any]:
-    """Build the EPCIS event of a shipment: an ObjectEvent with the shipping business step.
+    """Build the EPCIS event of a shipment: a TransactionEvent under a despatch advice.
 
-    NOTE: the sender and receiver are not in the event. A UNTP 0.6.1 DTE carries parties only on
-    a TransactionEvent, whose business transaction identifier a DTE cannot carry, so such an
-    event would not come back from its DTE with the same event hash.
+    The sender and the receiver are the owning parties before and after the shipment.
     """
     return {
-        "type": "ObjectEvent",
+        "type": "TransactionEvent",
         "eventTime": _timestamp(moment),
         "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE",
+        "action": "ADD",
         "bizStep": CBV + "BizStep-shipping",
         "disposition": CBV + "Disp-in_transit",
         "bizLocation": {"id": sender.facility_id},
+        "bizTransactionList": [
+            {
+                "type": CBV + "BTT-desadv",
+                "bizTransaction": f"https://{sender.slug}.{DOMAIN}/despatch-advice/{stage.lot}",
+            }
+        ],
         "epcList": [product_id],
         "quantityList": [_epcis_quantity(product_id, stage.kilograms)],
+        "sourceList": [{"type": CBV + "SDT-owning_party", "source": sender.party()["id"]}],
+        "destinationList": [
+            {"type": CBV + "SDT-owning_party", "destination": receiver.party()["id"]}
+        ],
     }
 
 

@@ -415,12 +415,16 @@ def _dte_event_time(event_time: str, time_zone_offset: Any) -> str:
 # DTE -> EPCIS 2.0
 
 
+_EVENT_HASH_PREFIX = "ni:///sha-256;"
+
+
 def dte_to_events(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Convert the events of a plain DTE credential to EPCIS 2.0 JSON events.
 
     CBV values come back as ``https://ref.gs1.org/cbv/`` URIs and ``eventTimeZoneOffset`` is
     the offset written in ``eventTime`` ("+00:00" when it has none). An identifier listed twice
-    in an EPC list is listed once, and ``eventID`` is the CBV 2.0 hash of the EPCIS event. DTE
+    in an EPC list is listed once. ``eventID`` is the DTE event's id when that is a CBV 2.0 event
+    hash, and otherwise the hash of the EPCIS event. DTE
     fields that EPCIS has no place for (``processType``, item names, ``sensorIntegrityProof``,
     ``bizTransaction``) are left out. Raises InputError when the credential is no DTE, or when
     an event has no known event type or no ``eventTime``.
@@ -445,8 +449,23 @@ def dte_to_events(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(subject, Mapping):
             raise InputError(f"{path} is not a JSON object. Each DTE event must be an object.")
         event = _epcis_event(subject, path)
-        events.append({**event, "eventID": event_hash(event)})
+        events.append({**event, "eventID": _bridged_event_id(subject, event)})
     return events
+
+
+def _bridged_event_id(subject: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+    """Return the eventID of a bridged event: the DTE's own id when it is an event hash.
+
+    An issuer that bridges from EPCIS writes the eventID, the hash of the complete EPCIS event,
+    as the DTE event's id. That hash stays the event's identity even when the DTE could not
+    carry every field (a transaction event loses its business transaction identifier), so it
+    is kept. Other ids (a UUID URL, say) are replaced by the hash of the bridged EPCIS form, as
+    capture does for an event without eventID.
+    """
+    subject_id = subject.get("id")
+    if isinstance(subject_id, str) and subject_id.startswith(_EVENT_HASH_PREFIX):
+        return subject_id
+    return event_hash(event)
 
 
 def _epcis_event(subject: Mapping[str, Any], path: str) -> dict[str, Any]:
