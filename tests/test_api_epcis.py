@@ -239,12 +239,15 @@ def test_capture_duplicate_event_rejected(client: TestClient) -> None:
 
     response = _capture(client, _document(_chain_events()[:2]))
 
-    body = _problem(response, 400, "epcisException:ValidationException")
-    assert [problem["rule"] for problem in body["problems"]] == ["duplicate_event_id"]
+    body = _problem(response, 409, "epcisException:ResourceAlreadyExistsException")
+    assert [problem["rule"] for problem in body["problems"]] == ["duplicate-event-id"]
+    assert [problem["path"] for problem in body["problems"]] == [
+        "$.epcisBody.eventList[0].eventID"
+    ]
     job = client.get(f"/capture/{body['captureID']}").json()
     assert job["success"] is False
     assert job["running"] is False
-    assert job["errors"][0]["rule"] == "duplicate_event_id"
+    assert job["errors"][0]["rule"] == "duplicate-event-id"
     assert len(_event_list(client.get("/events"))) == 1
 
 

@@ -216,7 +216,7 @@ def test_capture_conflicting_event_ids(repository: EventRepository) -> None:
     )
 
     assert job.success is False
-    assert [problem.rule for problem in job.errors] == ["duplicate_event_id"]
+    assert [problem.rule for problem in job.errors] == ["duplicate-event-id"]
     assert job.errors[0].path == "$.epcisBody.eventList[1].eventID"
     assert repository.count_events() == 0
 
@@ -227,7 +227,7 @@ def test_capture_stored_event_rejects_document(repository: EventRepository) -> N
     job = repository.capture_document(_document([_event(2), _event(1)]))
 
     assert job.success is False
-    assert [problem.rule for problem in job.errors] == ["duplicate_event_id"]
+    assert [problem.rule for problem in job.errors] == ["duplicate-event-id"]
     assert event_hash(_event(1), context=CONTEXT) in job.errors[0].message
     assert repository.count_events() == 1
     assert repository.get_capture_job(job.id) == job
@@ -404,12 +404,10 @@ def test_trace_command(database_url: str, tmp_path: Path) -> None:
             "--json",
         ],
     )
-    wrong = runner.invoke(
-        _cli(), ["trace", "x", "--db", database_url, "--direction", "sideways"]
-    )
+    wrong = runner.invoke(_cli(), ["trace", "x", "--db", database_url, "--direction", "sideways"])
 
     assert text.exit_code == 0, text.output
-    assert "2 identifiers, 1 events" in text.output
+    assert "2 identifiers, 1 event" in text.output
     assert transformation["eventID"] in text.output
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.output)
@@ -429,3 +427,33 @@ def test_commands_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "valuetrace.sqlite").exists()
+
+
+def test_trace_command_missing_database(tmp_path: Path) -> None:
+    missing = tmp_path / "absent" / "events.sqlite"
+    result = CliRunner().invoke(
+        _cli(), ["trace", "urn:epc:id:sgtin:0614141.107346.1", "--db", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert "no database at" in result.output
+    assert not missing.parent.exists()
+
+
+def test_capture_command_single_event(database_url: str, tmp_path: Path) -> None:
+    event = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent",
+        "eventTime": "2024-03-01T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2"],
+    }
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    runner = CliRunner()
+    first = runner.invoke(_cli(), ["capture", str(path), "--db", database_url])
+    second = runner.invoke(_cli(), ["capture", str(path), "--db", database_url])
+    assert first.exit_code == 0, first.output
+    assert "captured event ni:///sha-256;" in first.output
+    assert second.exit_code == 1
+    assert "stored already" in second.output

@@ -15,11 +15,13 @@ from valuetrace.api._body import read_json_body
 from valuetrace.api._problems import (
     NO_SUCH_NAME,
     QUERY_PARAMETER,
+    RESOURCE_ALREADY_EXISTS,
     VALIDATION,
     ProblemError,
     problems_to_json,
 )
 from valuetrace.epcis import (
+    DUPLICATE_EVENT_RULE,
     CaptureJob,
     EPCISDocumentError,
     EPCISProblem,
@@ -272,6 +274,16 @@ async def capture(request: Request) -> JSONResponse:
     document = await read_json_body(request, _max_document_bytes(request))
     job = await run_in_threadpool(_repository(request).capture_document, document)
     if not job.success:
+        if job.errors and all(error.rule == DUPLICATE_EVENT_RULE for error in job.errors):
+            raise ProblemError(
+                409,
+                RESOURCE_ALREADY_EXISTS,
+                "Events already captured",
+                f"{len(job.errors)} event(s) of the document are stored already, the first at "
+                f"{job.errors[0].path}, so nothing was captured: leave them out and send the "
+                "document again",
+                extensions={"problems": problems_to_json(job.errors), "captureID": job.id},
+            )
         raise _validation_problem("document", job.errors, capture_id=job.id)
 
     return JSONResponse(

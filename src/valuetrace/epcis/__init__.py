@@ -18,6 +18,7 @@ from valuetrace.epcis._identifiers import canonical_identifier as canonical_iden
 from valuetrace.epcis._jobs import CaptureJob as CaptureJob
 from valuetrace.epcis._query import QueryPage as QueryPage
 from valuetrace.epcis._query import QueryParameterError as QueryParameterError
+from valuetrace.epcis._repository import DUPLICATE_EVENT_RULE as DUPLICATE_EVENT_RULE
 from valuetrace.epcis._repository import DuplicateEventError as DuplicateEventError
 from valuetrace.epcis._repository import EventRepository as EventRepository
 from valuetrace.epcis._trace import TraceResult as TraceResult

@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 import typer
 
 from valuetrace.epcis._document import EPCISDocumentError, load_document
-from valuetrace.epcis._repository import EventRepository
+from valuetrace.epcis._repository import DuplicateEventError, EventRepository
 from valuetrace.errors import ValuetraceError
-from valuetrace.store._cli import DatabaseOption, database_url
+from valuetrace.store._cli import DatabaseOption, database_url, existing_database_url
 
 __all__ = ["register"]
 
@@ -19,12 +19,46 @@ EXIT_REJECTED = 1
 EXIT_MISUSE = 2
 
 
-def _open(db: str | None) -> EventRepository:
+def _open(db: str | None, *, read_only: bool = False) -> EventRepository:
+    url = existing_database_url(db) if read_only else database_url(db)
     try:
-        return EventRepository.open(database_url(db))
+        return EventRepository.open(url)
     except ValuetraceError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_MISUSE) from None
+
+
+EVENT_TYPES = frozenset(
+    {
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    }
+)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _capture_one_event(file: Path, event: dict[str, object], db: str | None) -> None:
+    with _open(db) as repository:
+        try:
+            event_id = repository.capture_event(event, context=event.get("@context"))
+        except DuplicateEventError as error:
+            typer.echo(f"rejected: {file}: event {error.event_id} is stored already", err=True)
+            raise typer.Exit(EXIT_REJECTED) from None
+        except EPCISDocumentError as error:
+            typer.echo(f"rejected: {file}: the event is invalid:", err=True)
+            for problem in error.problems:
+                typer.echo(f"  {problem}", err=True)
+            raise typer.Exit(EXIT_REJECTED) from None
+        except ValuetraceError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(EXIT_MISUSE) from None
+    typer.echo(f"captured event {event_id} from {file}")
 
 
 def register(app: typer.Typer) -> None:
@@ -32,20 +66,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("capture")
     def capture_command(
-        file: Annotated[Path, typer.Argument(help="EPCIS 2.0 JSON document to capture.")],
+        file: Annotated[
+            Path, typer.Argument(help="EPCIS 2.0 JSON document, or one event, to capture.")
+        ],
         db: DatabaseOption = None,
     ) -> None:
-        """Validate an EPCIS document and store all its events, or none when it is rejected."""
+        """Validate an EPCIS document and store all its events, or none when it is rejected.
+
+        A file that holds one event (with its @context) is captured as that event. Exit status:
+        0 captured, 1 rejected (every problem is printed), 2 the file or database cannot be
+        opened.
+        """
         try:
             document = load_document(file.read_bytes())
         except OSError as error:
             typer.echo(f"error: cannot read {file}: {error.strerror}", err=True)
             raise typer.Exit(EXIT_MISUSE) from None
         except EPCISDocumentError as error:
-            typer.echo(f"rejected: {file}: {error}", err=True)
+            typer.echo(f"rejected: {file}:", err=True)
             for problem in error.problems:
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(EXIT_REJECTED) from None
+
+        if document.get("type") in EVENT_TYPES:
+            _capture_one_event(file, document, db)
+            return
 
         with _open(db) as repository:
             try:
@@ -56,13 +101,15 @@ def register(app: typer.Typer) -> None:
         if not job.success:
             typer.echo(
                 f"rejected: {file}: capture job {job.id} stored no events, "
-                f"{len(job.errors)} problems:",
+                f"{_count(len(job.errors), 'problem')}:",
                 err=True,
             )
             for problem in job.errors:
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(EXIT_REJECTED)
-        typer.echo(f"captured {job.captured} events from {file} (capture job {job.id})")
+        typer.echo(
+            f"captured {_count(job.captured, 'event')} from {file} (capture job {job.id})"
+        )
 
     @app.command("trace")
     def trace_command(
@@ -92,7 +139,7 @@ def register(app: typer.Typer) -> None:
         chosen: Literal["upstream", "downstream"] = (
             "upstream" if direction == "upstream" else "downstream"
         )
-        with _open(db) as repository:
+        with _open(db, read_only=True) as repository:
             result = repository.trace(identifier, direction=chosen, max_depth=max_depth)
         if as_json:
             payload = {
@@ -109,9 +156,14 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
             return
         typer.echo(
-            f"{result.direction} trace of {result.root}: {len(result.identifiers)} identifiers, "
-            f"{len(result.events)} events"
+            f"{result.direction} trace of {result.root}: "
+            f"{_count(len(result.identifiers), 'identifier')}, "
+            f"{_count(len(result.events), 'event')}"
         )
+        if not result.events:
+            typer.echo(
+                "  no stored event names this identifier; check it, or capture its events first"
+            )
         for source, target, event_id in result.edges:
             typer.echo(f"  {source} -> {target}  ({event_id})")
         for event in result.events:

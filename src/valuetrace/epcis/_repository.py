@@ -71,6 +71,10 @@ _QUANTITY_LISTS = {
 }
 
 
+# The rule of the problem that rejects a document because one of its events is stored already.
+DUPLICATE_EVENT_RULE = "duplicate-event-id"
+
+
 class DuplicateEventError(ValuetraceError):
     """An event whose eventID the repository has stored already."""
 
@@ -88,6 +92,7 @@ class _PreparedEvent:
 
     event_id: str
     row: dict[str, Any]
+    path: str = "$"  # where the event sits in its document, for problems
     epcs: list[dict[str, Any]] = field(default_factory=list)
     transactions: list[dict[str, Any]] = field(default_factory=list)
     parties: list[dict[str, Any]] = field(default_factory=list)
@@ -367,7 +372,7 @@ class EventRepository:
                     problems.append(
                         _problem(
                             f"{list_path}[{index}].eventID",
-                            "duplicate_event_id",
+                            DUPLICATE_EVENT_RULE,
                             f"eventID {item.event_id} names two different events, the first at "
                             f"index {first_index[item.event_id]}: give each event its own eventID",
                         )
@@ -375,6 +380,7 @@ class EventRepository:
                 continue
             first_index[item.event_id] = index
             contents[item.event_id] = content
+            item.path = f"{list_path}[{index}]"
             prepared.append(item)
         return prepared, problems
 
@@ -400,13 +406,14 @@ class EventRepository:
                     raise _Rejected(
                         [
                             _problem(
-                                "$.epcisBody",
-                                "duplicate_event_id",
-                                f"event {event_id} is already stored, so the document was "
+                                f"{item.path}.eventID",
+                                DUPLICATE_EVENT_RULE,
+                                f"event {item.event_id} is already stored, so the document was "
                                 "rejected whole: leave it out, or send a corrected event with "
                                 "a new eventID and an errorDeclaration",
                             )
-                            for event_id in existing
+                            for item in prepared
+                            if item.event_id in existing
                         ]
                     )
                 self._insert(connection, prepared)
@@ -426,7 +433,7 @@ class EventRepository:
                 [
                     _problem(
                         "$.epcisBody",
-                        "duplicate_event_id",
+                        DUPLICATE_EVENT_RULE,
                         "another capture stored one of these events at the same time, so the "
                         f"document was rejected whole: send it again ({error.orig})",
                     )

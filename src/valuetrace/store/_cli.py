@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from valuetrace.errors import ValuetraceError
 
-__all__ = ["DEFAULT_DATABASE", "DatabaseOption", "database_url", "register"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DatabaseOption",
+    "database_url",
+    "existing_database_url",
+    "register",
+    "sqlite_file",
+]
 
 DEFAULT_DATABASE = "sqlite:///valuetrace.sqlite"
 DATABASE_ENV = "VALUETRACE_DB"
@@ -31,6 +41,38 @@ def database_url(value: str | None) -> str:
     if value:
         return value
     return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
+
+
+def existing_database_url(value: str | None) -> str:
+    """Return the database URL like :func:`database_url`, for commands that only read.
+
+    A read must not create a database: an SQLite file that does not exist ends the command with
+    exit code 2 and says so, where opening it would create an empty database and report that
+    it holds nothing.
+    """
+    url = database_url(value)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        typer.echo(
+            f"error: no database at {path}; check --db (or ${DATABASE_ENV}), or create it by "
+            "capturing events with 'valuetrace epcis capture' or with 'valuetrace db upgrade'",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """Return the file of an SQLite database URL or path, or None for other databases."""
+    if "://" not in url:
+        return Path(url).expanduser()
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +98,7 @@ def register(app: typer.Typer) -> None:
         """Print the database's schema revision and whether it is the newest."""
         from valuetrace.store._migrate import current_revision, head_revision
 
-        url = database_url(db)
+        url = existing_database_url(db)
         try:
             revision = current_revision(url)
         except ValuetraceError as error:
