@@ -427,3 +427,42 @@ def test_validate_does_not_modify() -> None:
     before = copy.deepcopy(document)
     validate_document(document)
     assert document == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "term"),
+    [
+        ("bizStep", "cbv:BizStep-shippping", "shippping"),
+        ("disposition", "https://ref.gs1.org/cbv/Disp-in_transitt", "in_transitt"),
+    ],
+)
+def test_cbv_uri_typo_rejected(field: str, value: str, term: str) -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2"],
+        field: value,
+    }
+    problems = validate_event(
+        event, context=["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+    )
+    assert [(p.path, p.rule) for p in problems] == [(f"$.{field}", "cbv-term")]
+    assert repr(term) in problems[0].message
+
+
+def test_cbv_urn_form_explained() -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2"],
+        "bizStep": "urn:epcglobal:cbv:bizstep:shipping",
+    }
+    problems = validate_event(
+        event, context=["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+    )
+    assert [p.path for p in problems] == ["$.bizStep"]
+    assert "CBV 1.x URN" in problems[0].message

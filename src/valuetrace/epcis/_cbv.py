@@ -126,6 +126,11 @@ def cbv_terms(vocabulary: str) -> Mapping[str, str]:
     return MappingProxyType(terms)
 
 
+def cbv_web_prefix(vocabulary: str) -> str:
+    """Return the web URI prefix of a CBV vocabulary, such as ``https://ref.gs1.org/cbv/BizStep-``."""
+    return _VOCABULARY_PREFIXES[vocabulary][0]
+
+
 def canonical_cbv(vocabulary: str, value: str) -> str:
     """Convert a CBV value to its web URI.
 

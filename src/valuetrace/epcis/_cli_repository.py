@@ -107,9 +107,7 @@ def register(app: typer.Typer) -> None:
             for problem in job.errors:
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(EXIT_REJECTED)
-        typer.echo(
-            f"captured {_count(job.captured, 'event')} from {file} (capture job {job.id})"
-        )
+        typer.echo(f"captured {_count(job.captured, 'event')} from {file} (capture job {job.id})")
 
     @app.command("trace")
     def trace_command(

@@ -357,9 +357,7 @@ def _mac(payload: bytes) -> str:
     return hmac.new(_TOKEN_KEY, payload, hashlib.sha256).hexdigest()[:16]
 
 
-def encode_page_token(
-    after_id: int, parameters: Mapping[str, Sequence[str]], per_page: int
-) -> str:
+def encode_page_token(after_id: int, parameters: Mapping[str, Sequence[str]], per_page: int) -> str:
     """Return an opaque token for the page after the event with repository key ``after_id``."""
     payload = json.dumps(
         {"after": after_id, "query": _parameters_digest(parameters, per_page)},
@@ -369,9 +367,7 @@ def encode_page_token(
     return base64.urlsafe_b64encode(token).decode("ascii").rstrip("=")
 
 
-def decode_page_token(
-    token: str, parameters: Mapping[str, Sequence[str]], per_page: int
-) -> int:
+def decode_page_token(token: str, parameters: Mapping[str, Sequence[str]], per_page: int) -> int:
     """Return the position stored in a page token of the same query.
 
     Raises QueryParameterError when the token was altered or belongs to another query.

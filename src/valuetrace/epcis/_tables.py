@@ -102,9 +102,7 @@ event_epcs = Table(
     "epcis_event_epcs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False),
     Column("role", String(16), nullable=False),
     Column("identifier", IdentifierText, nullable=False),
     # The class an instance or lot belongs to (the GTIN level https://id.gs1.org/01/<GTIN>),
@@ -122,9 +120,7 @@ event_transactions = Table(
     "epcis_event_transactions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False),
     # The canonical CBV type URI, or "" when the business transaction has no type.
     Column("transaction_type", IdentifierText, nullable=False),
     Column("transaction_id", IdentifierText, nullable=False),
@@ -137,9 +133,7 @@ event_parties = Table(
     "epcis_event_parties",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("event_pk", Integer, ForeignKey("epcis_events.id", ondelete="CASCADE"), nullable=False),
     # "source" or "destination".
     Column("side", String(16), nullable=False),
     Column("party_type", IdentifierText, nullable=False),

@@ -24,7 +24,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from valuetrace.epcis._cbv import bundled_json, cbv_terms
+from valuetrace.epcis._cbv import bundled_json, canonical_cbv, cbv_terms, cbv_web_prefix
 from valuetrace.epcis._document import EPCISProblem, document_context
 from valuetrace.epcis._hash import context_prefixes
 
@@ -161,7 +161,13 @@ def _schema_problems(error: Any, base: str) -> list[tuple[EPCISProblem, str | No
             return [(problem, path) for problem in closest]
         message = f"{_short(error.instance)} matches none of the allowed forms"
         return [(EPCISProblem(path, "schema", message), path)]
-    return [(EPCISProblem(path, "schema", error.message), None)]
+    message = error.message
+    if isinstance(error.instance, str) and error.instance.startswith("urn:epcglobal:cbv:"):
+        message = (
+            f"{error.instance!r} is a CBV 1.x URN, which EPCIS 2.0 JSON does not accept here: "
+            "write the bare CBV term or its https://ref.gs1.org/cbv/ URI"
+        )
+    return [(EPCISProblem(path, "schema", message), None)]
 
 
 def _run_schema(validator: Any, instance: Any, base: str) -> list[tuple[EPCISProblem, str | None]]:
@@ -185,9 +191,23 @@ class _RuleChecker:
         self.problems.append(EPCISProblem(path, rule, message))
 
     def check_cbv(self, path: str, vocabulary: str, value: Any) -> None:
-        if not isinstance(value, str) or ":" in value:
+        if not isinstance(value, str):
             return
         terms = cbv_terms(vocabulary)
+        if ":" in value:
+            # A CURIE or URI in the CBV's own namespace must still name a CBV term.
+            canonical = canonical_cbv(vocabulary, value)
+            prefix = cbv_web_prefix(vocabulary)
+            if canonical.startswith(prefix) and canonical not in terms.values():
+                term = canonical[len(prefix) :]
+                self.add(
+                    path,
+                    "cbv-term",
+                    f"{value!r} names {term!r}, which is not a CBV {vocabulary} term: check the "
+                    f"spelling (for example {next(iter(terms))!r}), or use a URI of your own "
+                    "namespace for a value of your own",
+                )
+            return
         if value not in terms:
             self.add(
                 path,
