@@ -45,6 +45,7 @@ from valuetrace.epcis._tables import (
 from valuetrace.epcis._trace import TraceResult, trace_graph
 from valuetrace.epcis._validate import validate_document, validate_event
 from valuetrace.errors import StoreError, ValuetraceError
+from valuetrace.store._errors import describe_database_error
 from valuetrace.store._store import create_store_engine
 
 __all__ = ["DuplicateEventError", "EventRepository"]
@@ -324,7 +325,9 @@ class EventRepository:
             with self._engine.connect() as connection:
                 yield connection
         except SQLAlchemyError as error:
-            raise StoreError(f"cannot {action} in {self.location}: {error}") from error
+            raise StoreError(
+                f"cannot {action} in {self.location}: {describe_database_error(error)}"
+            ) from error
 
     # Capture
 
@@ -440,7 +443,9 @@ class EventRepository:
                 ]
             ) from error
         except SQLAlchemyError as error:
-            raise StoreError(f"cannot store events in {self.location}: {error}") from error
+            raise StoreError(
+                f"cannot store events in {self.location}: {describe_database_error(error)}"
+            ) from error
         LOGGER.info("capture job %s stored %d events", job_id, len(prepared))
         return CaptureJob(
             id=job_id,
@@ -503,7 +508,8 @@ class EventRepository:
                 connection.execute(insert(capture_jobs), row)
         except SQLAlchemyError as error:
             raise StoreError(
-                f"cannot record the failed capture job {job_id} in {self.location}: {error}"
+                f"cannot record the failed capture job {job_id} in {self.location}: "
+                f"{describe_database_error(error)}"
             ) from error
         LOGGER.info("capture job %s rejected the document: %d problems", job_id, len(problems))
         return CaptureJob(
@@ -540,7 +546,8 @@ class EventRepository:
             raise DuplicateEventError(item.event_id) from error
         except SQLAlchemyError as error:
             raise StoreError(
-                f"cannot store event {item.event_id} in {self.location}: {error}"
+                f"cannot store event {item.event_id} in {self.location}: "
+                f"{describe_database_error(error)}"
             ) from error
         return item.event_id
 

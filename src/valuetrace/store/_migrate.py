@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from valuetrace.errors import StoreError
+from valuetrace.store._errors import describe_database_error
 
 __all__ = [
     "BASELINE_REVISION",
@@ -108,7 +109,9 @@ def upgrade(location: str | Path) -> str:
             _upgrade_connection(connection, redacted)
             return head_revision()
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot upgrade the database {redacted}: {error}") from error
+        raise StoreError(
+            f"cannot upgrade the database {redacted}: {describe_database_error(error)}"
+        ) from error
     finally:
         engine.dispose()
 
@@ -120,7 +123,9 @@ def current_revision(location: str | Path) -> str | None:
         with engine.connect() as connection:
             return _revision_of(connection)
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot read the revision of the database {redacted}: {error}") from error
+        raise StoreError(
+            f"cannot read the revision of the database {redacted}: {describe_database_error(error)}"
+        ) from error
     finally:
         engine.dispose()
 

@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from valuetrace.errors import StoreError
 from valuetrace.resolver._digitallink import parse_digital_link
 from valuetrace.resolver._linkset import LinkRecord
+from valuetrace.store._errors import describe_database_error
 from valuetrace.store._migrate import ensure_schema
 from valuetrace.store._tables import (
     credential_subjects,
@@ -222,8 +223,9 @@ def create_store_engine(location: str | Path) -> tuple[Engine, str]:
     except SQLAlchemyError as error:
         engine.dispose()
         raise StoreError(
-            f"cannot open the store {redacted_url}: {error}. Check that the location exists, "
-            "is writable and that the database server accepts the connection."
+            f"cannot open the store {redacted_url}: {describe_database_error(error)}. Check "
+            "that the location is a valuetrace database (or a new file), that it is writable, "
+            "and that the database server accepts the connection."
         ) from error
     except StoreError:
         engine.dispose()
@@ -281,7 +283,9 @@ class Store:
         except StoreError:
             raise
         except SQLAlchemyError as error:
-            raise StoreError(f"cannot {action} in the store {self.location}: {error}") from error
+            raise StoreError(
+                f"cannot {action} in the store {self.location}: {describe_database_error(error)}"
+            ) from error
 
     # Credentials
 
