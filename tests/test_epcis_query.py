@@ -368,8 +368,8 @@ TWO_TIMES = "2024-01-01T10:00Z|2024-01-02T10:00Z"
         ("MATCH_epc", "urn:epc:idpat:sgtin:0614141.*.2017", "urn:epc:idpat:sgtin:0614141.*.2017"),
         ("MATCH_epc", "urn:epc:idpat:foo:0614141.*", "urn:epc:idpat:foo:0614141.*"),
         ("EQ_bizTransaction_", "x", "x"),
-        ("EQ_bizTransaction_notAType", PURCHASE_ORDER, "notAType"),
-        ("EQ_source_notAType", OWNER, "notAType"),
+        ("EQ_bizTransaction_notAType", PURCHASE_ORDER, PURCHASE_ORDER),
+        ("EQ_source_notAType", OWNER, OWNER),
     ],
 )
 def test_query_bad_parameter(

@@ -130,9 +130,14 @@ def run_demo(
         )
     if keep_store:
         trust = " ".join(f"--trust-did {did}" for did in chain.trusted_dids)
-        console.print("Verify again with:", highlight=False)
+        console.print("Verify again, or trace the garment's lot through its events, with:")
         console.print(
             f"  valuetrace verify '{chain.garment_link}' --store {path} {trust}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  valuetrace epcis trace '{chain.garment_link}' --direction upstream --db {path}",
             highlight=False,
             soft_wrap=True,
         )

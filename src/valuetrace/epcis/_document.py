@@ -75,7 +75,7 @@ def _max_depth_exceeded(value: Any, max_depth: int) -> bool:
 def _too_deep(max_depth: int) -> EPCISDocumentError:
     return EPCISDocumentError(
         f"the document nests objects and arrays more than {max_depth} levels deep: "
-        "flatten it, or raise max_depth if such nesting is expected",
+        "flatten it; EPCIS documents need far fewer levels",
         kind="too_deep",
     )
 

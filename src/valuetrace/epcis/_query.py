@@ -240,9 +240,11 @@ def _parse_time(parameter: str, values: list[str]) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
-        raise QueryParameterError(
-            parameter, text, "not an ISO 8601 timestamp such as 2024-03-01T10:00:00Z"
-        ) from error
+        hint = "not an ISO 8601 timestamp such as 2024-03-01T10:00:00Z"
+        if " " in text:
+            # A "+" of an offset that was not URL-encoded arrives as a space.
+            hint += "; write a '+' of a time-zone offset as %2B in the URL"
+        raise QueryParameterError(parameter, text, hint) from error
     if moment.tzinfo is None:
         raise QueryParameterError(
             parameter, text, "the timestamp has no time zone: add Z or an offset such as +01:00"
@@ -260,6 +262,19 @@ def _canonical_cbv(parameter: str, vocabulary: str, value: str) -> str:
         ) from error
 
 
+def _canonical_type(parameter: str, vocabulary: str, type_word: str, values: list[str]) -> str:
+    """Return the type URI named in a parameter such as EQ_bizTransaction_po."""
+    try:
+        return canonical_cbv(vocabulary, type_word)
+    except ValueError as error:
+        raise QueryParameterError(
+            parameter,
+            "|".join(values),
+            f"the type {type_word!r} in the parameter name is not a CBV {vocabulary} value "
+            f"nor a URI: {error}",
+        ) from error
+
+
 def _canonical_identifier(parameter: str, value: str) -> str:
     try:
         return canonical_identifier(value)
@@ -274,7 +289,7 @@ def _typed_condition(parameter: str, kind: str, type_word: str, values: list[str
             parameter, "|".join(values), "the parameter name lacks the type after the last _"
         )
     if kind == "bizTransaction":
-        type_uri = _canonical_cbv(parameter, "bizTransactionType", type_word)
+        type_uri = _canonical_type(parameter, "bizTransactionType", type_word, values)
         ids = [_canonical_identifier(parameter, value) for value in values]
         return exists(
             select(event_transactions.c.id).where(
@@ -283,7 +298,7 @@ def _typed_condition(parameter: str, kind: str, type_word: str, values: list[str
                 event_transactions.c.transaction_id.in_(ids),
             )
         )
-    type_uri = _canonical_cbv(parameter, "sourceDestType", type_word)
+    type_uri = _canonical_type(parameter, "sourceDestType", type_word, values)
     ids = [_canonical_identifier(parameter, value) for value in values]
     return exists(
         select(event_parties.c.id).where(
