@@ -1,16 +1,16 @@
 """Benchmark the upstream trace of the EPCIS event repository in a large repository.
 
 The script fills a fresh repository with N events. One product's upstream is a full binary tree
-of transformations over 10 tiers: each product of tiers 0 to 9 is the output of a
-TransformationEvent with two input lots of the next tier, and each of the 1,024 lots of tier 10
-has a commissioning ObjectEvent. That is 1,023 + 1,024 = 2,047 events, spread evenly through
-the repository. Every other event is unrelated noise from the capture benchmark's generator.
+of transformations over 10 tiers. Each product of tiers 0 to 9 is the output of a
+TransformationEvent with two input lots of the next tier. Each of the 1,024 lots of tier 10 has
+a commissioning ObjectEvent. That is 1,023 + 1,024 = 2,047 events, spread evenly through the
+repository. Every other event is unrelated noise from the capture benchmark's generator.
 
 The fill bypasses capture, which would take too long: the script computes the rows that the
 repository writes with the repository's own code and inserts them with ``executemany`` in
 batches of 1,000. It then times 20 upstream traces from the root product (after one untimed
 trace) and, in the same run, single indexed lookups of random events with ``get_event``. It
-checks the trace's answer and prints percentiles and their ratio; it asserts no absolute time.
+checks the trace result and prints percentiles and their ratio; it asserts no absolute time.
 
     python bench/epcis_trace.py [--events N] [--db sqlite|postgresql] [--runs R]
 
@@ -22,11 +22,13 @@ SQLite is a file in a temporary folder. A PostgreSQL database is created as
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
 import platform
+import pstats
 import random
 import sqlite3
-import statistics
 import sys
 import time
 import uuid
@@ -60,12 +62,12 @@ CHAIN_EVENTS = CHAIN_TRANSFORMATIONS + CHAIN_LEAVES
 AIM_TRACE_P95_MS = 50.0
 # Events per fill transaction.
 FILL_CHUNK = 10_000
-# The traced product's company prefix; the noise uses other ones.
+# The company prefix of the traced product. The noise uses other prefixes.
 CHAIN_COMPANY = "9521234"
 
 
 def chain_lot(tier: int, index: int) -> str:
-    """Return the lot of product ``index`` (0-based) of ``tier``; tier 0 holds the root."""
+    """Return the lot of product ``index`` (0-based) of ``tier``. Tier 0 contains only the root."""
     return f"urn:epc:class:lgtin:{CHAIN_COMPANY}.{100000 + tier:06d}.T{tier}N{index}"
 
 
@@ -176,7 +178,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def measure(url: str, event_ids: Sequence[str], runs: int, seed: int) -> int:
-    """Time the traces and lookups, check the trace's answer and print the figures."""
+    """Time the traces and lookups, check the trace result and print the figures."""
     root = chain_lot(0, 0)
     with EventRepository.open(url) as repository:
         result = repository.trace(root, direction="upstream")
@@ -192,10 +194,10 @@ def measure(url: str, event_ids: Sequence[str], runs: int, seed: int) -> int:
         if result.root != canonical_identifier(root):
             problems.append(f"root {result.root}, expected {canonical_identifier(root)}")
         if problems:
-            print("trace answer is wrong: " + "; ".join(problems))
+            print("trace result is wrong: " + "; ".join(problems))
             return 1
         print(
-            f"trace answer checked: {len(result.events):,} events, "
+            f"trace result checked: {len(result.events):,} events, "
             f"{len(result.identifiers):,} identifiers, {len(result.edges):,} edges"
         )
 
@@ -229,11 +231,44 @@ def measure(url: str, event_ids: Sequence[str], runs: int, seed: int) -> int:
     )
     print(
         f"ratio trace p95 / get_event p95: {trace_p95 / lookup_p95:,.0f}; trace p95 per event "
-        f"of the answer: {trace_p95 / CHAIN_EVENTS * 1000:.1f} µs"
+        f"of the result: {trace_p95 / CHAIN_EVENTS * 1000:.1f} µs"
     )
     verdict = "met" if trace_p95 < AIM_TRACE_P95_MS else "not met"
     print(f"aim trace p95 < {AIM_TRACE_P95_MS:.0f} ms: {verdict}")
     return 0
+
+
+def profile_trace(url: str, runs: int) -> None:
+    """Trace ``runs`` more times under cProfile and print where the time goes."""
+    with EventRepository.open(url) as repository:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(runs):
+            repository.trace(chain_lot(0, 0), direction="upstream")
+        profiler.disable()
+    output = io.StringIO()
+    stats = pstats.Stats(profiler, stream=output)
+    stats.sort_stats("cumulative").print_stats(25)
+    print(output.getvalue())
+    entries: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[3] for key, entry in entries.items() if key[2] == "trace_graph")
+    parts = {
+        "SQL statements (Connection.execute)": ("base.py", "execute"),
+        "matching_event_keys": ("_trace.py", "matching_event_keys"),
+        "load (events and their entries)": ("_trace.py", "load"),
+        "step (edges in Python)": ("_trace.py", "step"),
+        "_full_events (content of the result)": ("_trace.py", "_full_events"),
+        "event_from_row (json.loads)": ("_repository.py", "event_from_row"),
+    }
+    print(f"profile of {runs} traces, cumulative seconds and share of trace_graph:")
+    for label, (file_name, function_name) in parts.items():
+        seconds = sum(
+            entry[3]
+            for key, entry in entries.items()
+            if key[0].endswith(file_name) and key[2] == function_name
+        )
+        share = seconds / total * 100 if total else 0.0
+        print(f"  {label:40} {seconds:7.2f} s {share:6.1f} %")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,6 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"timed traces (default: {DEFAULT_RUNS})",
     )
     parser.add_argument("--seed", type=int, default=1, help="the seed of the noise (default: 1)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="trace as many times again under cProfile and print the top functions and a breakdown",
+    )
     arguments = parser.parse_args(argv)
     if arguments.events < CHAIN_EVENTS:
         parser.error(f"--events must be at least {CHAIN_EVENTS:,}, the traced product's events")
@@ -275,7 +315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"filled {len(event_ids):,} events ({CHAIN_EVENTS:,} in the traced upstream) "
             f"on {arguments.db} in {seconds:.0f} s ({len(event_ids) / seconds:,.0f} events/s)"
         )
-        return measure(url, event_ids, arguments.runs, arguments.seed)
+        status = measure(url, event_ids, arguments.runs, arguments.seed)
+        if status == 0 and arguments.profile:
+            profile_trace(url, arguments.runs)
+        return status
 
 
 if __name__ == "__main__":

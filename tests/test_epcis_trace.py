@@ -285,3 +285,10 @@ def test_trace_wide_tier(repository: EventRepository) -> None:
     assert len(result.identifiers) == 1 + 600 + 600
     assert len(result.events) == 601
     assert result.truncated is False
+
+
+def test_trace_events_keep_document_context(chain: EventRepository) -> None:
+    result = chain.trace(COCOA, direction="downstream")
+    assert result.events
+    assert all(event["@context"] == CONTEXT for event in result.events)
+    assert result.events[0] == chain.get_event(result.events[0]["eventID"])

@@ -40,6 +40,8 @@ _LEGACY_CBV_URNS = (
     ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
     ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
 )
+# The characters a decimal number can start with, to skip the regular expression for others.
+_NUMBER_START = frozenset("+-.0123456789")
 _RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 
 # Event fields that never enter the hash.
@@ -208,10 +210,11 @@ def _canonical_value(value: Any, prefixes: Prefixes) -> str | None:
     if isinstance(value, int | float):
         return _format_number(value)
     text = _expand_curie(str(value).strip(), prefixes)
-    for urn, web in _LEGACY_CBV_URNS:
-        if text.startswith(urn):
-            return web + text[len(urn) :]
-    if _DECIMAL.fullmatch(text):
+    if text.startswith("urn:epcglobal:cbv:"):
+        for urn, web in _LEGACY_CBV_URNS:
+            if text.startswith(urn):
+                return web + text[len(urn) :]
+    if text[:1] in _NUMBER_START and _DECIMAL.fullmatch(text):
         try:
             formatted = _format_decimal(Decimal(text))
         except InvalidOperation:

@@ -263,7 +263,7 @@ def _prepare(
     )
 
 
-def event_from_row(row: Any) -> dict[str, Any]:
+def event_from_row(row: Any, context_cache: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return a stored event in EPCIS JSON: as captured, with eventID and recordTime set.
 
     An event captured inside a document gets that document's ``@context`` back when it has
@@ -272,7 +272,15 @@ def event_from_row(row: Any) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(row.content)
     context = getattr(row, "context", None)
     if "@context" not in event and context is not None:
-        event["@context"] = json.loads(context)  # after the captured fields, in their order
+        # Events of one document share one context; with a cache they share its parsed form
+        # too, so callers must not change it.
+        if context_cache is None:
+            parsed = json.loads(context)
+        elif context in context_cache:
+            parsed = context_cache[context]
+        else:
+            parsed = context_cache[context] = json.loads(context)
+        event["@context"] = parsed  # after the captured fields, in their order
     event["eventID"] = row.event_id
     event["recordTime"] = format_time(row.record_time)
     return event
@@ -359,7 +367,7 @@ class EventRepository:
         record_time = _now()
         prepared: list[_PreparedEvent] = []
         first_index: dict[str, int] = {}
-        contents: dict[str, str] = {}
+        first_events: dict[str, Mapping[str, Any]] = {}
         problems: list[EPCISProblem] = []
         list_path = (
             "$.epcisBody.eventList"
@@ -369,9 +377,12 @@ class EventRepository:
         )
         for index, event in enumerate(document_events(document)):
             item = _prepare(event, context, record_time, job_id)
-            content = json.dumps(event, sort_keys=True, default=_json_default)
             if item.event_id in first_index:
-                if contents[item.event_id] != content:
+                # Serialised with sorted keys only when an eventID repeats, to compare contents.
+                first = json.dumps(
+                    first_events[item.event_id], sort_keys=True, default=_json_default
+                )
+                if first != json.dumps(event, sort_keys=True, default=_json_default):
                     problems.append(
                         _problem(
                             f"{list_path}[{index}].eventID",
@@ -382,7 +393,7 @@ class EventRepository:
                     )
                 continue
             first_index[item.event_id] = index
-            contents[item.event_id] = content
+            first_events[item.event_id] = event
             item.path = f"{list_path}[{index}]"
             prepared.append(item)
         return prepared, problems
@@ -610,7 +621,10 @@ class EventRepository:
         if len(rows) > per_page:
             rows = rows[:per_page]
             next_token = encode_page_token(rows[-1].id, parameters, per_page)
-        return QueryPage(events=[event_from_row(row) for row in rows], next_page_token=next_token)
+        contexts: dict[str, Any] = {}
+        return QueryPage(
+            events=[event_from_row(row, contexts) for row in rows], next_page_token=next_token
+        )
 
     def event_types(self) -> list[str]:
         """Return the event types of the stored events, sorted."""

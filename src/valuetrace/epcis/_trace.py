@@ -14,11 +14,12 @@ one GTIN do not match each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select, union
 
 from valuetrace.epcis._query import class_of
 from valuetrace.epcis._tables import event_epcs, events
@@ -29,6 +30,7 @@ __all__ = ["TraceResult", "trace_graph"]
 # PostgreSQL's 65,535, with three lists in one statement.
 _CHUNK = 5000
 
+_GTIN_CLASS = re.compile(r"https://id\.gs1\.org/01/[0-9]{14}")
 _INPUT_ROLES = frozenset({"input", "inputEPCClass"})
 _OUTPUT_ROLES = frozenset({"output", "outputEPCClass"})
 _CHILD_ROLES = frozenset({"child", "childEPCClass"})
@@ -111,14 +113,20 @@ class _Tracer:
         """Return the keys of the events with an index entry that matches the frontier."""
         keys: set[int] = set()
         for chunk in _chunks(sorted(frontier)):
-            conditions = [
-                event_epcs.c.identifier.in_(chunk),
-                event_epcs.c.class_identifier.in_(chunk),
-            ]
+            conditions = [event_epcs.c.identifier.in_(chunk)]
+            # class_identifier holds only GTIN-level links (see class_of), so only those can
+            # match it. Leaving the others out keeps PostgreSQL on the index: it estimates each
+            # value as common as a class.
+            gtin_classes = [value for value in chunk if _GTIN_CLASS.fullmatch(value)]
+            if gtin_classes:
+                conditions.append(event_epcs.c.class_identifier.in_(gtin_classes))
             classes = sorted({c for c in map(class_of, chunk) if c is not None})
             if classes:
                 conditions.append(event_epcs.c.identifier.in_(classes))
-            statement = select(event_epcs.c.event_pk).where(or_(*conditions)).distinct()
+            # One SELECT per condition: PostgreSQL scans the whole table for their OR.
+            statement = union(
+                *(select(event_epcs.c.event_pk).where(condition) for condition in conditions)
+            )
             keys |= set(self.connection.execute(statement).scalars())
         return keys
 
@@ -231,10 +239,12 @@ def _full_events(connection: Connection, keys: Sequence[int]) -> list[dict[str, 
                 events.c.event_time,
                 events.c.record_time,
                 events.c.content,
+                events.c.context,
             ).where(events.c.id.in_(keys[start : start + _CHUNK]))
         )
     rows.sort(key=lambda row: (row.event_time, row.id))
-    return [event_from_row(row) for row in rows]
+    contexts: dict[str, Any] = {}
+    return [event_from_row(row, contexts) for row in rows]
 
 
 def trace_graph(

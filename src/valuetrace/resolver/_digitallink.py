@@ -45,6 +45,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+@functools.lru_cache(maxsize=65536)
 def gs1_check_digit(digits_without_check: str) -> int:
     """Compute the GS1 mod-10 check digit of a GTIN, GLN or other GS1 key without its last digit.
 
