@@ -316,8 +316,14 @@ def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: P
     sources.add_files(load_credential_files([tmp_path / "plain"]))
     report = verify_chain(chain.garment_link, sources, at=NOW, trusted_dids=chain.trusted_dids)
     error_codes = {f.code for f in errors(report)}
-    # unsigned credentials are checked for everything else, but are no evidence
-    assert error_codes == {"proof.missing", "issuer.unanchored", "claim.unattested"}
+    # unsigned credentials are checked for everything else, but are no evidence; an unsigned
+    # status list cannot vouch for the certificates' status either
+    assert error_codes == {
+        "proof.missing",
+        "issuer.unanchored",
+        "claim.unattested",
+        "status.unavailable",
+    }
     assert len([f for f in report.findings if f.code == "proof.missing"]) == 34
     unanchored = [f for f in report.findings if f.code == "issuer.unanchored"]
     assert all("is not signed" in f.message for f in unanchored)
@@ -355,4 +361,33 @@ def test_sha1_link_mismatch_detected(demo: tuple[Store, DemoChain]) -> None:
     resign(store, chain, "dpp-garment", wrong_sha1)
     report = walk(store, chain)
     assert "link.hash_mismatch" in codes(report)
+    assert not report.verified
+
+
+def test_revoked_certificate_reported(demo: tuple[Store, DemoChain]) -> None:
+    from valuetrace.demo import revoke_credential
+
+    store, chain = demo
+    revoke_credential(store, chain, "dcc-organic-cotton", now=NOW)
+    report = walk(store, chain)
+    revoked = [f for f in report.findings if f.code == "status.revoked"]
+    assert [f.credential for f in revoked] == [chain.credentials["dcc-organic-cotton"]]
+    organic = [r for r in report.claims if r.topic == "environment.biodiversity"]
+    assert [r.attested for r in organic] == [False]
+    assert not report.verified
+
+
+def test_unsigned_status_list_unavailable(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url = chain.credentials["status-list-revocation"]
+    stored = store.get_credential(url)
+    assert stored is not None
+    plain = decode_envelope(json.loads(stored.content)).payload
+    store.put_credential(url, json.dumps(plain).encode(), replace=True)
+    report = walk(store, chain)
+    unavailable = {f.credential for f in report.findings if f.code == "status.unavailable"}
+    assert unavailable == {
+        chain.credentials["dcc-organic-cotton"],
+        chain.credentials["dcc-social-audit"],
+    }
     assert not report.verified

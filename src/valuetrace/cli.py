@@ -524,6 +524,10 @@ def demo(
     tamper: Annotated[
         bool, typer.Option("--tamper", help="Alter one upstream credential after signing.")
     ] = False,
+    revoked: Annotated[
+        bool,
+        typer.Option("--revoked", help="Revoke the organic cotton certificate after issuing it."),
+    ] = False,
     export: Annotated[
         Path | None,
         typer.Option(
@@ -552,6 +556,7 @@ def demo(
         verified = run_demo(
             path,
             tamper=tamper,
+            revoked=revoked,
             export=export,
             as_json=as_json,
             console=console,

@@ -25,6 +25,7 @@ __all__ = ["LoadedDocument", "Sources", "load_credential_files", "subject_keys"]
 LOGGER = logging.getLogger(__name__)
 
 UNTP_LINK_TYPE = "https://test.uncefact.org/vocabulary/linkTypes/"
+STATUS_LIST_TYPE = "BitstringStatusListCredential"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ class Sources:
     _resolver: Resolver | None = None
     _did_cache: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     _found: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _auxiliary: set[str] = field(default_factory=set)
     _prefetched: dict[str, bytes | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -191,7 +193,12 @@ class Sources:
             plain = _plain_credential(document) if isinstance(document, dict) else None
             entry = _FileCredential(path=path, content=content, plain=plain)
             self._files_by_ref[path] = entry
-            refs.append(path)
+            if plain is not None and STATUS_LIST_TYPE in _types(plain.get("type")):
+                # A status list serves the status checks of other credentials; it is no
+                # credential of the chain to walk.
+                self._auxiliary.add(path)
+            else:
+                refs.append(path)
             if plain is not None:
                 self._index_plain(path, plain)
                 credential_id = plain.get("id")
@@ -349,5 +356,5 @@ class Sources:
         return None
 
     def file_refs(self) -> list[str]:
-        """Return the refs of every credential file given to the walk."""
-        return list(self._files_by_ref)
+        """Return the refs of every credential file given to the walk, status lists aside."""
+        return [ref for ref in self._files_by_ref if ref not in self._auxiliary]

@@ -21,9 +21,11 @@ from typing import Any
 from valuetrace.chain._check import CheckedCredential, check_credential
 from valuetrace.chain._graph import as_list, identifier_covers, item_ids, nested_id
 from valuetrace.chain._sources import Sources
+from valuetrace.chain._status import StatusListLoader
 from valuetrace.did import find_dia_urls
 from valuetrace.findings import Finding, Severity
 from valuetrace.untp import CredentialKind
+from valuetrace.vc._statuslist import check_status
 
 __all__ = ["ChainWalk", "EventUse", "WalkOptions", "WalkResult", "iter_dpps"]
 
@@ -134,6 +136,7 @@ class ChainWalk:
         self._records_queued: set[str] = set()
         self._pending: list[_PendingInput] = []
         self._keys: dict[str, bytes] = {}
+        self._status_lists = StatusListLoader(sources, at=options.at, key_cache=self._keys)
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -263,6 +266,10 @@ class ChainWalk:
             )
             return
 
+        if "credentialStatus" in checked.credential:
+            checked.findings.extend(
+                check_status(checked.credential, self._status_lists, credential_ref=checked.label)
+            )
         self._enqueue_issuer(checked, task.depth)
         if checked.kind is CredentialKind.DPP:
             self._follow_passport(task, checked, result)

@@ -14,6 +14,7 @@ from valuetrace.demo._textile import (
     DemoChain,
     Organisation,
     build_textile_chain,
+    revoke_credential,
     tamper_credential,
 )
 from valuetrace.did import key_secret_from_env
@@ -26,11 +27,13 @@ __all__ = [
     "Organisation",
     "build_textile_chain",
     "export_chain",
+    "revoke_credential",
     "run_demo",
     "tamper_credential",
 ]
 
 TAMPERED_CREDENTIAL = "dpp-yarn"
+REVOKED_CREDENTIAL = "dcc-organic-cotton"
 
 
 def _tamper_yarn(payload: dict[str, Any]) -> None:
@@ -71,6 +74,7 @@ def run_demo(
     path: Path,
     *,
     tamper: bool = False,
+    revoked: bool = False,
     export: Path | None = None,
     as_json: bool = False,
     console: Console | None = None,
@@ -99,6 +103,8 @@ def run_demo(
             )
         if tamper:
             tamper_credential(store, chain.credentials[TAMPERED_CREDENTIAL], _tamper_yarn)
+        if revoked:
+            revoke_credential(store, chain, REVOKED_CREDENTIAL, now=now)
         if export is not None:
             count = export_chain(store, chain, export)
             status_console.print(f"exported {count} credentials to {export}", highlight=False)
@@ -116,6 +122,12 @@ def run_demo(
         return report.verified
 
     render_report(report, console)
+    if revoked:
+        console.print(
+            f"The certification body revoked {chain.credentials[REVOKED_CREDENTIAL]} in its "
+            "status list after issuing it; the walk reported it above.",
+            highlight=False,
+        )
     if tamper:
         console.print(
             f"The demo altered {chain.credentials[TAMPERED_CREDENTIAL]} after it was signed "

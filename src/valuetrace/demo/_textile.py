@@ -33,8 +33,15 @@ from valuetrace.epcis import DuplicateEventError, EventRepository, issue_dte
 from valuetrace.resolver import Resolver, gs1_check_digit
 from valuetrace.store import Store
 from valuetrace.vc import decode_envelope, sign_enveloped
+from valuetrace.vc._statuslist import StatusList, status_entry, status_list_credential
 
-__all__ = ["DemoChain", "Organisation", "build_textile_chain", "tamper_credential"]
+__all__ = [
+    "DemoChain",
+    "Organisation",
+    "build_textile_chain",
+    "revoke_credential",
+    "tamper_credential",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ DL_BASE = "https://id.valuetrace.example"
 DOMAIN = "valuetrace.example"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 UNTP_CONTEXT = "https://test.uncefact.org/vocabulary/untp/{kind}/0.6.1/"
+STATUS_LIST_NAME = "status-list-revocation"
 LINK_TYPES = "https://test.uncefact.org/vocabulary/linkTypes/"
 CBV = "https://ref.gs1.org/cbv/"
 GS1_COMPANY_PREFIX = "9520123"  # the GS1 prefix range 952 is reserved for examples
@@ -133,6 +141,9 @@ class DemoChain:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     event_ids: dict[str, str] = field(default_factory=dict)  # DTE name -> EPCIS eventID
     key_secret_generated: bool = False
+    # the certifier's revocation list and the index of each conformity credential in it
+    status_list: StatusList | None = None
+    status_indexes: dict[str, int] = field(default_factory=dict)
 
 
 def _organisations() -> dict[str, Organisation]:
@@ -249,6 +260,7 @@ class _Issuer:
         subject: Any,
         *,
         valid_days: int = 365,
+        status: dict[str, Any] | None = None,
     ) -> str:
         url = organisation.credential_url(name)
         credential_type = {
@@ -267,7 +279,21 @@ class _Issuer:
             "validUntil": _timestamp(self.now + timedelta(days=valid_days)),
             "credentialSubject": subject,
         }
+        if status is not None:
+            credential["credentialStatus"] = status
         return self._sign_and_store(organisation, name, credential)
+
+    def issue_status_list(self, organisation: Organisation, status_list: StatusList) -> str:
+        """Sign and store the organisation's revocation list, replacing an earlier version."""
+        url = organisation.credential_url(STATUS_LIST_NAME)
+        credential = status_list_credential(
+            status_list,
+            credential_id=url,
+            issuer=organisation.did,
+            purpose="revocation",
+            valid_from=_timestamp(self.now - timedelta(days=1)),
+        )
+        return self._sign_and_store(organisation, STATUS_LIST_NAME, credential)
 
     def issue_event(
         self, organisation: Organisation, name: str, event: dict[str, Any], names: dict[str, str]
@@ -438,14 +464,20 @@ def build_textile_chain(
             media_type="application/vc",
         )
 
-    step("issuing conformity credentials")
+    step("issuing conformity credentials and their revocation list")
     certifier = organisations["certifier"]
     farm_a, farm_b = organisations["farm-a"], organisations["farm-b"]
+    status_list = StatusList()
+    status_url = certifier.credential_url(STATUS_LIST_NAME)
+    chain.status_list = status_list
+    chain.status_indexes["dcc-organic-cotton"] = organic_index = status_list.allocate()
+    chain.status_indexes["dcc-social-audit"] = social_index = status_list.allocate()
     organic_dcc = issuer.issue(
         certifier,
         "dcc",
         "dcc-organic-cotton",
         _organic_attestation(certifier, farm_a, farm_b, now),
+        status=status_entry(status_url, organic_index, "revocation"),
     )
     garments = organisations["garments"]
     social_dcc = issuer.issue(
@@ -453,7 +485,9 @@ def build_textile_chain(
         "dcc",
         "dcc-social-audit",
         _social_attestation(certifier, garments, now),
+        status=status_entry(status_url, social_index, "revocation"),
     )
+    issuer.issue_status_list(certifier, status_list)
 
     step("issuing traceability events and product passports")
     _issue_products(issuer, resolver, organisations, now, organic_dcc, social_dcc)
@@ -891,3 +925,16 @@ def tamper_credential(store: Store, url: str, change: Callable[[dict[str, Any]],
         subject_ids=[identifier for _, identifier in subject_keys(payload)],
         replace=True,
     )
+
+
+def revoke_credential(store: Store, chain: DemoChain, name: str, *, now: datetime) -> None:
+    """Revoke one of the demo's conformity credentials in the certifier's status list.
+
+    The credential itself stays as issued; the certifier signs and publishes a new version of
+    its revocation list with the credential's bit set.
+    """
+    if chain.status_list is None or name not in chain.status_indexes:
+        raise ValueError(f"{name} has no entry in the demo's revocation list")
+    chain.status_list.set(chain.status_indexes[name], True)
+    issuer = _Issuer(store, Resolver(store), chain, now, None)
+    issuer.issue_status_list(chain.organisations["certifier"], chain.status_list)

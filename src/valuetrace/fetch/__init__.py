@@ -1,0 +1,33 @@
+"""The safe fetch layer: one door to the network for documents that credentials point to.
+
+:class:`Fetcher` rejects private, loopback, link-local, multicast and other non-public addresses
+unless the :class:`FetchPolicy` allows them, pins each connection to the address it checked,
+limits size, time and redirects, and caches documents by SHA-256.
+"""
+
+from __future__ import annotations
+
+from valuetrace.fetch._errors import (
+    FetchError,
+    FetchFailed,
+    FetchRefused,
+    FetchTimeout,
+    FetchTooLarge,
+)
+from valuetrace.fetch._fetcher import Fetcher, FetchResult, Resolver, resolve_with_getaddrinfo
+from valuetrace.fetch._policy import FetchPolicy, Timeouts, blocked_reason
+
+__all__ = [
+    "FetchError",
+    "FetchFailed",
+    "FetchPolicy",
+    "FetchRefused",
+    "FetchResult",
+    "FetchTimeout",
+    "FetchTooLarge",
+    "Fetcher",
+    "Resolver",
+    "Timeouts",
+    "blocked_reason",
+    "resolve_with_getaddrinfo",
+]
