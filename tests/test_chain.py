@@ -391,3 +391,48 @@ def test_unsigned_status_list_unavailable(demo: tuple[Store, DemoChain]) -> None
         chain.credentials["dcc-social-audit"],
     }
     assert not report.verified
+
+
+def _secure_with_data_integrity(
+    store: Store, chain: DemoChain, name: str, signer: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    from valuetrace.vc._dataintegrity import add_proof_eddsa_jcs
+
+    url = chain.credentials[name]
+    stored = store.get_credential(url)
+    assert stored is not None
+    plain = decode_envelope(json.loads(stored.content)).payload
+    issuer = credential_issuer(plain)
+    organisation = next(o for o in chain.organisations.values() if o.did == (signer or issuer))
+    secured = add_proof_eddsa_jcs(plain, organisation.key, organisation.kid, created=NOW)
+    return url, secured
+
+
+def test_data_integrity_proof_verified(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url, secured = _secure_with_data_integrity(store, chain, "dpp-fabric")
+    store.put_credential(url, json.dumps(secured).encode(), replace=True)
+    report = walk(store, chain)
+    assert [f for f in report.findings if f.credential == url] == []
+    assert report.verified
+
+
+def test_data_integrity_proof_tampered(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url, secured = _secure_with_data_integrity(store, chain, "dpp-fabric")
+    secured["credentialSubject"]["product"]["countryOfProduction"] = "BD"
+    store.put_credential(url, json.dumps(secured).encode(), replace=True)
+    report = walk(store, chain)
+    assert "signature.invalid" in {f.code for f in report.findings if f.credential == url}
+
+
+def test_data_integrity_foreign_key(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    url, secured = _secure_with_data_integrity(
+        store, chain, "dpp-fabric", signer="did:web:spinner.valuetrace.example"
+    )
+    store.put_credential(url, json.dumps(secured).encode(), replace=True)
+    report = walk(store, chain)
+    codes_here = {f.code for f in report.findings if f.credential == url}
+    assert "signature.kid_mismatch" in codes_here
+    assert not report.verified

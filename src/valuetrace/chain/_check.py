@@ -14,6 +14,7 @@ from valuetrace.errors import DIDError, EnvelopeError
 from valuetrace.findings import Finding, Severity, has_errors
 from valuetrace.untp import CredentialKind, detect_kind, validate_credential
 from valuetrace.vc import credential_issuer, decode_envelope, is_enveloped, verify_jws
+from valuetrace.vc._dataintegrity import verify_data_integrity
 
 __all__ = ["CheckedCredential", "check_credential", "parse_datetime"]
 
@@ -136,15 +137,8 @@ def check_credential(
         checked.credential = document
         checked.issuer = credential_issuer(document)
         if "proof" in document:
-            checked.findings.append(
-                _error(
-                    "proof.unsupported",
-                    "the credential carries an embedded Data Integrity proof, which this "
-                    "verifier does not check; UNTP requires the JOSE envelope "
-                    "(EnvelopedVerifiableCredential)",
-                    checked.label,
-                    "$.proof",
-                )
+            _check_embedded_proof(
+                checked, document, resolve_did, at, {} if key_cache is None else key_cache
             )
         else:
             checked.findings.append(
@@ -210,6 +204,47 @@ def _check_envelope(
                     checked.label,
                 )
             )
+    checked.signature_valid = not has_errors(findings)
+    checked.findings.extend(findings)
+
+
+def _check_embedded_proof(
+    checked: CheckedCredential,
+    document: dict[str, Any],
+    resolve_did: DidResolver,
+    at: datetime,
+    key_cache: dict[str, bytes],
+) -> None:
+    """Verify Data Integrity proofs (eddsa-jcs-2022) with keys of the issuer's DID only."""
+    foreign: set[str] = set()
+
+    def resolve_key(verification_method: str) -> bytes | None:
+        try:
+            did = did_of(verification_method)
+        except DIDError:
+            return None
+        if did != checked.issuer:
+            foreign.add(verification_method)
+            return None
+        if verification_method in key_cache:
+            return key_cache[verification_method]
+        did_document = resolve_did(did)
+        key = find_public_key(did_document, verification_method) if did_document else None
+        if key is not None:
+            key_cache[verification_method] = key
+        return key
+
+    findings = verify_data_integrity(document, resolve_key, credential_ref=checked.label, now=at)
+    for method in sorted(foreign):
+        findings.append(
+            _error(
+                "signature.kid_mismatch",
+                f"the proof's verificationMethod {method} does not belong to the issuer "
+                f"{checked.issuer}; a credential must be secured with its issuer's key",
+                checked.label,
+                "$.proof",
+            )
+        )
     checked.signature_valid = not has_errors(findings)
     checked.findings.extend(findings)
 
