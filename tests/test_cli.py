@@ -305,3 +305,36 @@ def test_verify_demo_on_database(database_url: str) -> None:
     code, report = verify_json(chain.garment_link, "--db", database_url, "--trust-did", REGISTER)
     assert code == 0, report
     assert report["credentials"] == 34
+
+
+def test_status_revoke_command(tmp_path: Path) -> None:
+    from valuetrace.demo import build_textile_chain
+
+    path = tmp_path / "demo.sqlite"
+    with Store.open(path) as store:
+        chain = build_textile_chain(store, key_secret=b"demo passphrase")
+    certificate = chain.credentials["dcc-organic-cotton"]
+    env = {"VALUETRACE_KEY_PASSPHRASE": "demo passphrase"}
+
+    revoked = runner.invoke(app, ["status", "revoke", certificate, "--store", str(path)], env=env)
+    assert revoked.exit_code == 0, revoked.output
+
+    code, report = verify_json(chain.garment_link, "--store", str(path), "--trust-did", REGISTER)
+    assert code == 1
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    revoked_codes = [
+        (f["code"], f["credential"]) for f in findings if f["code"] == "status.revoked"
+    ]
+    assert revoked_codes == [("status.revoked", certificate)]
+
+
+def test_status_revoke_unknown_credential(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite"
+    with Store.open(path):
+        pass
+    result = runner.invoke(
+        app, ["status", "revoke", "https://x.valuetrace.example/c.json", "--store", str(path)]
+    )
+    assert result.exit_code == 2
+    assert "no credential stored" in result.output

@@ -35,7 +35,11 @@ epcis_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
+status_app = typer.Typer(
+    help="Revoke or suspend issued credentials (Bitstring Status List).", no_args_is_help=True
+)
 app.add_typer(epcis_app, name="epcis")
+app.add_typer(status_app, name="status")
 
 
 def _register_commands() -> None:
@@ -48,6 +52,7 @@ def _register_commands() -> None:
     _cli_repository.register(epcis_app)
     store_cli.register(app)
     api_cli.register(app)
+
 
 console = Console(emoji=False)
 error_console = Console(stderr=True, emoji=False)
@@ -508,6 +513,108 @@ def did_web(
     else:
         print(text)
     opened.close()
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+def _status_change(credential_url: str, store: str | None, purpose: str, value: bool) -> None:
+    """Set or clear a credential's bit in its issuer's status list, and sign the list again."""
+    from valuetrace.did import decrypt_private_key
+    from valuetrace.vc import decode_envelope, sign_enveloped
+    from valuetrace.vc._statuslist import StatusList, status_list_credential
+
+    opened = _open_store(store, must_exist=True)
+    if opened is None:
+        _fail(f"no store at {_store_path(store)}; pass --store with the issuer's store")
+    stored = opened.get_credential(credential_url)
+    if stored is None:
+        _fail(f"no credential stored at {credential_url}")
+    try:
+        credential = decode_envelope(json.loads(stored.content)).payload
+    except (ValueError, ValuetraceError) as exc:
+        _fail(f"the credential at {credential_url} cannot be decoded: {exc}")
+    entries = credential.get("credentialStatus")
+    entries = entries if isinstance(entries, list) else [entries]
+    entry = next(
+        (
+            e
+            for e in entries
+            if isinstance(e, dict)
+            and e.get("type") == "BitstringStatusListEntry"
+            and e.get("statusPurpose") == purpose
+        ),
+        None,
+    )
+    if entry is None:
+        _fail(f"{credential_url} has no BitstringStatusListEntry for {purpose}")
+    list_url = str(entry.get("statusListCredential"))
+    index = int(str(entry.get("statusListIndex")))
+    list_stored = opened.get_credential(list_url)
+    if list_stored is None:
+        _fail(f"the status list {list_url} is not in this store; run the command on the issuer's")
+    list_credential = decode_envelope(json.loads(list_stored.content)).payload
+    status_list = StatusList.decode(str(list_credential["credentialSubject"]["encodedList"]))
+    status_list.set(index, value)
+    issuer = str(
+        list_credential["issuer"]
+        if isinstance(list_credential["issuer"], str)
+        else list_credential["issuer"]["id"]
+    )
+    kids = [kid for kid in opened.list_keys() if kid.split("#")[0] == issuer]
+    if not kids:
+        _fail(f"no signing key of {issuer} in the store; only the list's issuer can change it")
+    blob = opened.get_key(kids[0])
+    try:
+        key = decrypt_private_key(blob, _secret())
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    updated = status_list_credential(
+        status_list,
+        credential_id=list_url,
+        issuer=issuer,
+        purpose=purpose,
+        valid_from=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    )
+    envelope = sign_enveloped(updated, key, kids[0])
+    opened.put_credential(
+        list_url,
+        json.dumps(envelope, separators=(",", ":")).encode(),
+        credential_id=list_url,
+        credential_type="BitstringStatusListCredential",
+        issuer=issuer,
+        replace=True,
+    )
+    opened.close()
+    state = "set" if value else "cleared"
+    print(f"{purpose} bit {index} of {list_url} {state} for {credential_url}")
+
+
+@status_app.command("revoke")
+def status_revoke(
+    credential: Annotated[str, typer.Argument(help="URL of the stored credential to revoke.")],
+    store: StoreOption = None,
+) -> None:
+    """Revoke a credential: set its bit in the issuer's revocation list and re-sign the list."""
+    _status_change(credential, store, "revocation", True)
+
+
+@status_app.command("suspend")
+def status_suspend(
+    credential: Annotated[str, typer.Argument(help="URL of the stored credential to suspend.")],
+    store: StoreOption = None,
+) -> None:
+    """Suspend a credential through its suspension list entry."""
+    _status_change(credential, store, "suspension", True)
+
+
+@status_app.command("reinstate")
+def status_reinstate(
+    credential: Annotated[str, typer.Argument(help="URL of the suspended credential.")],
+    store: StoreOption = None,
+) -> None:
+    """Lift a suspension: clear the credential's bit in the issuer's suspension list."""
+    _status_change(credential, store, "suspension", False)
 
 
 # -- demo --------------------------------------------------------------------------------------
