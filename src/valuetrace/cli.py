@@ -521,7 +521,7 @@ def did_web(
 def _status_change(credential_url: str, store: str | None, purpose: str, value: bool) -> None:
     """Set or clear a credential's bit in its issuer's status list, and sign the list again."""
     from valuetrace.did import decrypt_private_key
-    from valuetrace.vc import decode_envelope, sign_enveloped
+    from valuetrace.vc import credential_issuer, decode_envelope, sign_enveloped
     from valuetrace.vc._statuslist import StatusList, status_list_credential
 
     opened = _open_store(store, must_exist=True)
@@ -556,11 +556,9 @@ def _status_change(credential_url: str, store: str | None, purpose: str, value: 
     list_credential = decode_envelope(json.loads(list_stored.content)).payload
     status_list = StatusList.decode(str(list_credential["credentialSubject"]["encodedList"]))
     status_list.set(index, value)
-    issuer = str(
-        list_credential["issuer"]
-        if isinstance(list_credential["issuer"], str)
-        else list_credential["issuer"]["id"]
-    )
+    issuer = credential_issuer(list_credential)
+    if issuer is None:
+        _fail(f"the status list {list_url} names no issuer")
     kids = [kid for kid in opened.list_keys() if kid.split("#")[0] == issuer]
     if not kids:
         _fail(f"no signing key of {issuer} in the store; only the list's issuer can change it")

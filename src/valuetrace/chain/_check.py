@@ -16,7 +16,7 @@ from valuetrace.untp import CredentialKind, detect_kind, validate_credential
 from valuetrace.vc import credential_issuer, decode_envelope, is_enveloped, verify_jws
 from valuetrace.vc._dataintegrity import verify_data_integrity
 
-__all__ = ["CheckedCredential", "check_credential", "parse_datetime"]
+__all__ = ["CheckedCredential", "check_credential", "lookup_key", "parse_datetime"]
 
 # Findings about the credential's place in the chain rather than its own content.
 _JUDGED_APART = frozenset({"issuer.unanchored"})
@@ -159,6 +159,33 @@ def check_credential(
     return checked
 
 
+def lookup_key(
+    kid: str,
+    resolve_did: DidResolver,
+    key_cache: dict[str, bytes],
+    missing_dids: set[str] | None = None,
+) -> bytes | None:
+    """Find the public key of a verification method in its DID's document, cached per walk.
+
+    A DID whose document cannot be found is added to ``missing_dids`` when that set is given.
+    """
+    if kid in key_cache:
+        return key_cache[kid]
+    try:
+        did = did_of(kid)
+    except DIDError:
+        return None
+    did_document = resolve_did(did)
+    if did_document is None:
+        if missing_dids is not None:
+            missing_dids.add(did)
+        return None
+    key = find_public_key(did_document, kid)
+    if key is not None:
+        key_cache[kid] = key
+    return key
+
+
 def _check_envelope(
     checked: CheckedCredential,
     document: dict[str, Any],
@@ -176,20 +203,7 @@ def _check_envelope(
     missing_dids: set[str] = set()
 
     def resolve_key(kid: str) -> bytes | None:
-        if kid in key_cache:
-            return key_cache[kid]
-        try:
-            did = did_of(kid)
-        except DIDError:
-            return None
-        did_document = resolve_did(did)
-        if did_document is None:
-            missing_dids.add(did)
-            return None
-        key = find_public_key(did_document, kid)
-        if key is not None:
-            key_cache[kid] = key
-        return key
+        return lookup_key(kid, resolve_did, key_cache, missing_dids)
 
     findings = verify_jws(decoded, resolve_key, credential_ref=checked.label)
     if missing_dids:
@@ -226,13 +240,7 @@ def _check_embedded_proof(
         if did != checked.issuer:
             foreign.add(verification_method)
             return None
-        if verification_method in key_cache:
-            return key_cache[verification_method]
-        did_document = resolve_did(did)
-        key = find_public_key(did_document, verification_method) if did_document else None
-        if key is not None:
-            key_cache[verification_method] = key
-        return key
+        return lookup_key(verification_method, resolve_did, key_cache)
 
     findings = verify_data_integrity(document, resolve_key, credential_ref=checked.label, now=at)
     for method in sorted(foreign):

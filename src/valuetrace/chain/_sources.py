@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valuetrace.chain._graph import as_list, nested_id
 from valuetrace.did import did_key_document
 from valuetrace.errors import DIDError, DigitalLinkError, EnvelopeError, InputError
 from valuetrace.resolver import DigitalLink, Resolver, parse_digital_link
@@ -87,27 +88,11 @@ def _is_did_document(document: Any) -> bool:
 
 
 def _subject_list(credential: dict[str, Any]) -> list[dict[str, Any]]:
-    subject = credential.get("credentialSubject")
-    if isinstance(subject, dict):
-        return [subject]
-    if isinstance(subject, list):
-        return [item for item in subject if isinstance(item, dict)]
-    return []
+    return [item for item in as_list(credential.get("credentialSubject")) if isinstance(item, dict)]
 
 
 def _types(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
-
-
-def _nested_id(subject: dict[str, Any], key: str) -> str | None:
-    value = subject.get(key)
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
+    return [item for item in as_list(value) if isinstance(item, str)]
 
 
 def _identifier_candidates(identifier: str) -> list[str]:
@@ -140,11 +125,11 @@ def subject_keys(plain: dict[str, Any]) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     for subject in _subject_list(plain):
         if "DigitalProductPassport" in types:
-            product_id = _nested_id(subject, "product")
+            product_id = nested_id(subject, "product")
             if product_id:
                 keys += [("dpp", candidate) for candidate in _identifier_candidates(product_id)[:2]]
         elif "DigitalFacilityRecord" in types:
-            facility_id = _nested_id(subject, "facility")
+            facility_id = nested_id(subject, "facility")
             if facility_id:
                 keys += [
                     ("dfr", candidate) for candidate in _identifier_candidates(facility_id)[:2]

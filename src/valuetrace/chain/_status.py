@@ -7,10 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from valuetrace.chain._check import parse_datetime
+from valuetrace.chain._check import lookup_key, parse_datetime
 from valuetrace.chain._sources import Sources
-from valuetrace.did import did_of, find_public_key
-from valuetrace.errors import DIDError, EnvelopeError, InputError
+from valuetrace.errors import EnvelopeError, InputError
 from valuetrace.findings import has_errors
 from valuetrace.vc import decode_envelope, is_enveloped, verify_jws
 
@@ -68,16 +67,7 @@ class StatusListLoader:
         return decoded.payload
 
     def _resolve_key(self, kid: str) -> bytes | None:
-        if kid in self._key_cache:
-            return self._key_cache[kid]
-        try:
-            document = self._sources.resolve_did(did_of(kid))
-        except DIDError:
-            return None
-        key = find_public_key(document, kid) if document is not None else None
-        if key is not None:
-            self._key_cache[kid] = key
-        return key
+        return lookup_key(kid, self._sources.resolve_did, self._key_cache)
 
     def _check_dates(self, url: str, credential: dict[str, Any]) -> None:
         checks: list[tuple[str, Callable[[datetime], bool], str]] = [

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from valuetrace.findings import Finding, Severity
 from valuetrace.untp import CredentialKind
 from valuetrace.vc._statuslist import check_status
 
-__all__ = ["ChainWalk", "EventUse", "WalkOptions", "WalkResult", "iter_dpps"]
+__all__ = ["ChainWalk", "EventUse", "WalkOptions", "WalkResult"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -634,10 +634,3 @@ def resolve_anchors(
         if checked.issuer is not None:
             decide(checked.issuer, ())
     return anchored, reasons
-
-
-def iter_dpps(result: WalkResult) -> Iterable[CheckedCredential]:
-    """Yield every Digital Product Passport the walk checked."""
-    for checked in result.checked.values():
-        if checked.kind is CredentialKind.DPP:
-            yield checked

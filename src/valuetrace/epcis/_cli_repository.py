@@ -10,6 +10,7 @@ import typer
 
 from valuetrace.epcis._document import EPCISDocumentError, load_document
 from valuetrace.epcis._repository import DuplicateEventError, EventRepository
+from valuetrace.epcis._validate import EVENT_TYPES
 from valuetrace.errors import ValuetraceError
 from valuetrace.store._cli import DatabaseOption, database_url, existing_database_url
 
@@ -26,17 +27,6 @@ def _open(db: str | None, *, read_only: bool = False) -> EventRepository:
     except ValuetraceError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_MISUSE) from None
-
-
-EVENT_TYPES = frozenset(
-    {
-        "ObjectEvent",
-        "AggregationEvent",
-        "TransactionEvent",
-        "TransformationEvent",
-        "AssociationEvent",
-    }
-)
 
 
 def _count(number: int, noun: str) -> str:
