@@ -32,7 +32,7 @@ def _admin_connection() -> object:
 
 @pytest.fixture(scope="session")
 def postgres_available() -> bool:
-    """Whether the PostgreSQL server answers; fails the run in CI when it does not."""
+    """Check whether the PostgreSQL server accepts connections; fail the run in CI if not."""
     try:
         connection = _admin_connection()
     except Exception as exc:  # any driver or network error means "not available"

@@ -241,9 +241,7 @@ def test_capture_duplicate_event_rejected(client: TestClient) -> None:
 
     body = _problem(response, 409, "epcisException:ResourceAlreadyExistsException")
     assert [problem["rule"] for problem in body["problems"]] == ["duplicate-event-id"]
-    assert [problem["path"] for problem in body["problems"]] == [
-        "$.epcisBody.eventList[0].eventID"
-    ]
+    assert [problem["path"] for problem in body["problems"]] == ["$.epcisBody.eventList[0].eventID"]
     job = client.get(f"/capture/{body['captureID']}").json()
     assert job["success"] is False
     assert job["running"] is False

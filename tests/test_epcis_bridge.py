@@ -110,7 +110,7 @@ def owning_party_index(entries: list[dict[str, Any]]) -> int | None:
 
 
 def expected_dropped(event: dict[str, Any]) -> list[str]:
-    """Return the JSON paths the mapping table says an event loses, sorted."""
+    """Return the JSON paths the mapping table lists as lost for an event, sorted."""
     carried = CARRIED[event["type"]]
     dropped = []
     for field, value in event.items():

@@ -261,9 +261,7 @@ def test_query_match_input_output_class(repository: EventRepository) -> None:
 
 def test_query_match_any_epc_class(repository: EventRepository) -> None:
     assert _ids(repository, {"MATCH_anyEPCClass": [LOT]}) == [2, 4]
-    assert _ids(
-        repository, {"MATCH_anyEPCClass": ["urn:epc:idpat:sgtin:4012345.098765.*"]}
-    ) == [3]
+    assert _ids(repository, {"MATCH_anyEPCClass": ["urn:epc:idpat:sgtin:4012345.098765.*"]}) == [3]
 
 
 def test_query_biz_transaction(repository: EventRepository) -> None:

@@ -116,9 +116,7 @@ def test_trace_downstream_chain(chain: EventRepository) -> None:
     assert result.root == canonical_identifier(COCOA)
     assert result.direction == "downstream"
     assert result.truncated is False
-    assert set(result.identifiers) == set(
-        _canonical(COCOA, MASS, *BARS, CASE, PALLET, GIFT_BOXES)
-    )
+    assert set(result.identifiers) == set(_canonical(COCOA, MASS, *BARS, CASE, PALLET, GIFT_BOXES))
     assert result.identifiers[0] == result.root
     assert _numbers(result.events) == [1, 2, 3, 4, 5, 6, 7]
 
@@ -211,10 +209,18 @@ def _lots(count: int) -> list[str]:
 def test_trace_cycle(repository: EventRepository) -> None:
     first, second = _lots(2)
     rework = [
-        _event(1, "TransformationEvent", inputQuantityList=_quantities(first),
-               outputQuantityList=_quantities(second)),
-        _event(2, "TransformationEvent", inputQuantityList=_quantities(second),
-               outputQuantityList=_quantities(first)),
+        _event(
+            1,
+            "TransformationEvent",
+            inputQuantityList=_quantities(first),
+            outputQuantityList=_quantities(second),
+        ),
+        _event(
+            2,
+            "TransformationEvent",
+            inputQuantityList=_quantities(second),
+            outputQuantityList=_quantities(first),
+        ),
     ]
     assert repository.capture_document(_document(rework)).success
 
@@ -229,8 +235,12 @@ def test_trace_cycle(repository: EventRepository) -> None:
 def test_trace_depth_limit(repository: EventRepository) -> None:
     lots = _lots(6)
     steps = [
-        _event(index + 1, "TransformationEvent", inputQuantityList=_quantities(lots[index]),
-               outputQuantityList=_quantities(lots[index + 1]))
+        _event(
+            index + 1,
+            "TransformationEvent",
+            inputQuantityList=_quantities(lots[index]),
+            outputQuantityList=_quantities(lots[index + 1]),
+        )
         for index in range(5)
     ]
     assert repository.capture_document(_document(steps)).success
@@ -266,13 +276,18 @@ def test_trace_wide_tier(repository: EventRepository) -> None:
     # handles them together.
     serials = [f"urn:epc:id:sgtin:4012345.000020.{index}" for index in range(600)]
     events = [
-        _event(1, "TransformationEvent", inputQuantityList=_quantities(COCOA),
-               outputEPCList=serials),
+        _event(
+            1, "TransformationEvent", inputQuantityList=_quantities(COCOA), outputEPCList=serials
+        ),
         *[
             {
-                **_event(2, "AggregationEvent", action="ADD",
-                         parentID=f"urn:epc:id:sscc:4012345.{index:010d}",
-                         childEPCs=[serial]),
+                **_event(
+                    2,
+                    "AggregationEvent",
+                    action="ADD",
+                    parentID=f"urn:epc:id:sscc:4012345.{index:010d}",
+                    childEPCs=[serial],
+                ),
                 "eventID": f"urn:uuid:00000000-0000-4000-9000-{index:012d}",
             }
             for index, serial in enumerate(serials)

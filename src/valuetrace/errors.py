@@ -30,7 +30,7 @@ class ValuetraceError(Exception):
 
 
 class InputError(ValuetraceError):
-    """Input that cannot be read: say which value and what to do."""
+    """Input that cannot be read. The message names the value and what to do next."""
 
 
 class EnvelopeError(InputError):

@@ -98,7 +98,7 @@ def upstream_passports(
     """Return the DPP refs reached from ``dpp_ref`` through verified events, nearest first.
 
     The path goes on only through passports that passed their checks and whose issuer is
-    anchored; the last passport on a path is returned whatever its state, so that callers can
+    anchored. The last passport on a path is returned whatever its state, so that callers can
     judge it.
     Pass ``edges`` from :func:`verified_event_edges` when calling this for many passports.
     """
@@ -464,9 +464,10 @@ def compute_provenance(
     """Recompute which share of the root passport's declared material mass has a backed origin.
 
     An origin is backed when the walk reached, through verified events, a passport of an
-    anchored issuer for a product of the material's type (the same classification code as the
-    material's ``materialType``, when it has one) whose country of production, or the country
-    of its producing facility's record, equals the origin the material claims.
+    anchored issuer for a product of the material's type. The type matches when the product has
+    the classification code of the material's ``materialType``, or the material has none. The
+    passport's country of production, or the country of its facility's record, must equal the
+    origin the material claims.
     """
     root = result.checked.get(root_ref)
     if root is None or root.kind is not CredentialKind.DPP:

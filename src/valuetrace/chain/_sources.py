@@ -1,4 +1,4 @@
-"""Where the chain walk reads credentials and DID documents from.
+"""The sources of the chain walk: credentials and DID documents from files and the store.
 
 The walk never reaches the network itself. It reads through a :class:`Sources` object, which
 looks in the credentials handed over on the command line first and in the store second. Every
@@ -200,7 +200,7 @@ class Sources:
     # -- lookups -------------------------------------------------------------------------------
 
     def is_prefetched(self, ref: str) -> bool:
-        """Whether loading ``ref`` needs no query: read ahead, given as a file, or no store."""
+        """Check whether loading ``ref`` needs no query: read ahead, a given file, or no store."""
         return (
             self.store is None
             or ref in self._prefetched
@@ -316,7 +316,7 @@ class Sources:
     def resolve_did(self, did: str) -> dict[str, Any] | None:
         """Return the DID document of ``did``: given files, the store, or derived for did:key.
 
-        Answers are cached for the life of this object, which is one walk.
+        Results are cached for the life of this object, which is one walk.
         """
         if did in self._did_cache:
             return self._did_cache[did]

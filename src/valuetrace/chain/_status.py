@@ -20,8 +20,8 @@ class StatusListLoader:
     """Load ``BitstringStatusListCredential``s through the walk's sources and verify them.
 
     A status list counts only when it is an enveloped credential whose signature verifies with
-    its issuer's DID document and which is valid at the verification time; otherwise loading
-    raises :class:`InputError` with the reason, which the status check reports as
+    its issuer's DID document, and which is valid at the verification time. Otherwise loading
+    raises :class:`InputError` with the reason, and the status check reports it as
     ``status.unavailable``. Each URL is read once per walk.
     """
 

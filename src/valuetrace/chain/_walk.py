@@ -488,7 +488,7 @@ class ChainWalk:
     def _resolve_inputs(self, result: WalkResult) -> None:
         """Find the passports of the input products collected from transformation events.
 
-        Inputs are looked up in batches, so that the store answers many in one query.
+        Inputs are looked up in batches, so that one store query returns many of them.
         """
         pending, self._pending = self._pending, []
         self.sources.prefetch_product_passports([item.input_id for item in pending])

@@ -45,8 +45,8 @@ def _tamper_yarn(payload: dict[str, Any]) -> None:
 def export_chain(store: Store, chain: DemoChain, folder: Path) -> int:
     """Write every credential of the chain to ``folder``, as issued and decoded.
 
-    ``enveloped/NAME.json`` holds the exact bytes served at the credential's URL and
-    ``plain/NAME.json`` the decoded credential; ``did/`` holds the DID documents. Returns the
+    ``enveloped/NAME.json`` contains the exact bytes served at the credential's URL and
+    ``plain/NAME.json`` the decoded credential; ``did/`` contains the DID documents. Returns the
     number of credentials written.
     """
     (folder / "enveloped").mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,10 @@
 """A realistic cotton T-shirt value chain, issued as signed UNTP 0.6.1 credentials.
 
-Two organic cotton farms harvest seed cotton; a gin turns it into lint, a spinner into yarn, a
+Two organic cotton farms harvest seed cotton. A gin turns it into lint, a spinner into yarn, a
 weaver into fabric and a garment maker into T-shirts that a brand sells. A certification body
-certifies the farms' organic production and audits the garment factory; a national business
+certifies the farms' organic production and audits the garment factory, and a national business
 register anchors every organisation's DID. Identifiers live on reserved ``.example`` domains and
-are the same on every run; dates are relative to the time of the run.
+are the same on every run. Dates are relative to the time of the run.
 
 Harvests, transformations and shipments are built as EPCIS 2.0 events, captured into an event
 repository when one is given, and issued as Digital Traceability Events through the DTE bridge,
@@ -133,7 +133,7 @@ class Organisation:
 
 @dataclass
 class DemoChain:
-    """What the demo built: where the garment is, who to trust, and every credential."""
+    """The built demo chain: the garment's identifier, the trusted DIDs and every credential."""
 
     garment_link: str
     trusted_dids: list[str]

@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate an EPCIS document and store all its events, or none when it is rejected.
 
-        A file that holds one event (with its @context) is captured as that event. Exit status:
+        A file that contains one event (with its @context) is captured as that event. Exit status:
         0 captured, 1 rejected (every problem is printed), 2 the file or database cannot be
         opened.
         """

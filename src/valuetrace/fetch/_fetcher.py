@@ -70,8 +70,8 @@ class Fetcher:
     """Fetch documents over HTTP(S) under a :class:`FetchPolicy`.
 
     Before every connection, redirects included, the host is resolved and each address is
-    checked, and the request then goes to that checked address with the original Host header
-    and TLS server name, so a second DNS answer cannot change where it goes. Responses are
+    checked. The request then goes to that checked address with the original Host header and
+    TLS server name, so a second DNS lookup cannot change where it goes. Responses are
     cached by URL (see ``cache_dir``). Use it as a context manager or call :meth:`close`.
     """
 
@@ -159,7 +159,7 @@ class Fetcher:
                     redirects += 1
                     continue
                 if response.status_code >= 400:
-                    raise FetchFailed(url, f"{current} answered HTTP {response.status_code}")
+                    raise FetchFailed(url, f"{current} returned HTTP {response.status_code}")
                 content = self._read_body(url, response, deadline)
                 return FetchResult(
                     url=url,

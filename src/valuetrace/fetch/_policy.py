@@ -26,7 +26,7 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """What a :class:`~valuetrace.fetch.Fetcher` may connect to and how much it may read.
+    """The limits of a :class:`~valuetrace.fetch.Fetcher`: where it connects and how much it reads.
 
     ``allowed_hosts`` and ``allowed_networks`` are operator exceptions to the address check:
     a listed host name may resolve to any address, and an address inside a listed network is

@@ -259,7 +259,7 @@ def _ancestors(link: DigitalLink) -> tuple[DigitalLink, ...]:
     return link._compute_ancestors()
 
 
-# Parsed links are cached because a chain walk parses the same identifiers many times; they are
+# Parsed links are cached because a chain walk parses the same identifiers many times. They are
 # immutable (frozen, with a read-only query), so sharing them is safe.
 @functools.lru_cache(maxsize=65536)
 def parse_digital_link(uri: str) -> DigitalLink:

@@ -47,8 +47,8 @@ def existing_database_url(value: str | None) -> str:
     """Return the database URL like :func:`database_url`, for commands that only read.
 
     A read must not create a database: an SQLite file that does not exist ends the command with
-    exit code 2 and says so, where opening it would create an empty database and report that
-    it holds nothing.
+    exit code 2 and an error message. Opening it would create an empty database and report
+    that it contains nothing.
     """
     url = database_url(value)
     path = sqlite_file(url)

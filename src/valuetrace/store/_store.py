@@ -137,7 +137,7 @@ def _check_credential(item: NewCredential) -> None:
 
 
 def _create_private_file(path: Path) -> None:
-    """Create a new store file with mode 0600, because the store holds (encrypted) signing keys.
+    """Create a new store file with mode 0600, because the store contains (encrypted) signing keys.
 
     SQLite gives its journal files the mode of the database file. An existing file is left as
     it is.

@@ -69,7 +69,7 @@ def _b64url_decode(text: str, part: str) -> bytes:
             raw = text.encode("ascii").translate(_TO_STANDARD_ALPHABET)
             return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4), strict_mode=True)
         except (UnicodeEncodeError, binascii.Error):
-            pass  # the slow path below says what is wrong
+            pass  # the slow path below reports what is wrong
     if not _BASE64URL.match(text):
         position, character = next(
             (index, char)

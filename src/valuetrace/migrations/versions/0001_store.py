@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["credential_uri"], ["credentials.uri"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("credential_uri", "subject_id"),
     )
-    op.create_index(
-        "ix_credential_subjects_subject_id", "credential_subjects", ["subject_id"]
-    )
+    op.create_index("ix_credential_subjects_subject_id", "credential_subjects", ["subject_id"])
 
     op.create_table(
         "did_documents",
