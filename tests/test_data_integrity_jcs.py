@@ -12,7 +12,12 @@ from typing import Any
 
 import pytest
 
-from valuetrace.did import Ed25519KeyPair, did_key_from_public_key, public_key_from_did_key
+from valuetrace.did import (
+    Ed25519KeyPair,
+    PublicKey,
+    did_key_from_public_key,
+    verification_key_from_did_key,
+)
 from valuetrace.did._didkey import base58btc_decode
 from valuetrace.errors import DIDError
 from valuetrace.findings import Finding, Severity
@@ -43,17 +48,17 @@ def vector_key() -> Ed25519KeyPair:
     return key
 
 
-def did_key_resolver(verification_method: str) -> bytes | None:
+def did_key_resolver(verification_method: str) -> PublicKey | None:
     """Resolve a did:key verification method offline, as a chain walk would."""
     did, _, fragment = verification_method.partition("#")
-    public_key = public_key_from_did_key(did)
+    public_key = verification_key_from_did_key(did)
     if fragment != did.removeprefix("did:key:"):
         return None
     return public_key
 
 
-def fixed_resolver(key: Ed25519KeyPair) -> Callable[[str], bytes | None]:
-    return lambda verification_method: key.public_key
+def fixed_resolver(key: Ed25519KeyPair) -> Callable[[str], PublicKey | None]:
+    return lambda verification_method: key.verification_key
 
 
 def codes(findings: list[Finding]) -> list[str]:
@@ -194,7 +199,7 @@ def test_created_converted_to_utc() -> None:
 
 def test_proof_set_round_trip() -> None:
     first, second = Ed25519KeyPair.generate(), Ed25519KeyPair.generate()
-    keys = {"did:example:a#1": first.public_key, "did:example:b#1": second.public_key}
+    keys = {"did:example:a#1": first.verification_key, "did:example:b#1": second.verification_key}
 
     once = add_proof_eddsa_jcs(sample_credential(), first, "did:example:a#1", created=CREATED)
     twice = add_proof_eddsa_jcs(once, second, "did:example:b#1", created=CREATED)
@@ -206,7 +211,7 @@ def test_proof_set_round_trip() -> None:
 
 def test_proof_set_one_bad() -> None:
     first, second = Ed25519KeyPair.generate(), Ed25519KeyPair.generate()
-    keys = {"did:example:a#1": first.public_key, "did:example:b#1": first.public_key}
+    keys = {"did:example:a#1": first.verification_key, "did:example:b#1": first.verification_key}
     once = add_proof_eddsa_jcs(sample_credential(), first, "did:example:a#1", created=CREATED)
     twice = add_proof_eddsa_jcs(once, second, "did:example:b#1", created=CREATED)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from valuetrace.chain._sources import LoadedDocument
-from valuetrace.did import did_of, find_public_key
+from valuetrace.did import PublicKey, did_of, find_public_key
 from valuetrace.errors import DIDError, EnvelopeError
 from valuetrace.findings import Finding, Severity, has_errors
 from valuetrace.untp import CredentialKind, detect_kind, validate_credential
@@ -99,7 +99,7 @@ def check_credential(
     *,
     resolve_did: DidResolver,
     at: datetime,
-    key_cache: dict[str, bytes] | None = None,
+    key_cache: dict[str, PublicKey] | None = None,
 ) -> CheckedCredential:
     """Run every check that needs only the credential itself and its issuer's DID document."""
     checked = CheckedCredential(ref=loaded.ref, origin=loaded.origin, content=loaded.content)
@@ -162,9 +162,9 @@ def check_credential(
 def lookup_key(
     kid: str,
     resolve_did: DidResolver,
-    key_cache: dict[str, bytes],
+    key_cache: dict[str, PublicKey],
     missing_dids: set[str] | None = None,
-) -> bytes | None:
+) -> PublicKey | None:
     """Find the public key of a verification method in its DID's document, cached per walk.
 
     A DID whose document cannot be found is added to ``missing_dids`` when that set is given.
@@ -190,7 +190,7 @@ def _check_envelope(
     checked: CheckedCredential,
     document: dict[str, Any],
     resolve_did: DidResolver,
-    key_cache: dict[str, bytes],
+    key_cache: dict[str, PublicKey],
 ) -> None:
     try:
         decoded = decode_envelope(document)
@@ -202,7 +202,7 @@ def _check_envelope(
     checked.issuer = credential_issuer(decoded.payload)
     missing_dids: set[str] = set()
 
-    def resolve_key(kid: str) -> bytes | None:
+    def resolve_key(kid: str) -> PublicKey | None:
         return lookup_key(kid, resolve_did, key_cache, missing_dids)
 
     findings = verify_jws(decoded, resolve_key, credential_ref=checked.label)
@@ -227,12 +227,12 @@ def _check_embedded_proof(
     document: dict[str, Any],
     resolve_did: DidResolver,
     at: datetime,
-    key_cache: dict[str, bytes],
+    key_cache: dict[str, PublicKey],
 ) -> None:
     """Verify Data Integrity proofs (eddsa-jcs-2022) with keys of the issuer's DID only."""
     foreign: set[str] = set()
 
-    def resolve_key(verification_method: str) -> bytes | None:
+    def resolve_key(verification_method: str) -> PublicKey | None:
         try:
             did = did_of(verification_method)
         except DIDError:

@@ -9,6 +9,7 @@ from typing import Any
 
 from valuetrace.chain._check import lookup_key, parse_datetime
 from valuetrace.chain._sources import Sources
+from valuetrace.did import PublicKey
 from valuetrace.errors import EnvelopeError, InputError
 from valuetrace.findings import has_errors
 from valuetrace.vc import decode_envelope, is_enveloped, verify_jws
@@ -25,7 +26,7 @@ class StatusListLoader:
     ``status.unavailable``. Each URL is read once per walk.
     """
 
-    def __init__(self, sources: Sources, *, at: datetime, key_cache: dict[str, bytes]) -> None:
+    def __init__(self, sources: Sources, *, at: datetime, key_cache: dict[str, PublicKey]) -> None:
         self._sources = sources
         self._at = at
         self._key_cache = key_cache
@@ -66,7 +67,7 @@ class StatusListLoader:
         self._check_dates(url, decoded.payload)
         return decoded.payload
 
-    def _resolve_key(self, kid: str) -> bytes | None:
+    def _resolve_key(self, kid: str) -> PublicKey | None:
         return lookup_key(kid, self._sources.resolve_did, self._key_cache)
 
     def _check_dates(self, url: str, credential: dict[str, Any]) -> None:

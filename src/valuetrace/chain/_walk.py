@@ -22,7 +22,7 @@ from valuetrace.chain._check import CheckedCredential, check_credential
 from valuetrace.chain._graph import as_list, identifier_covers, item_ids, nested_id
 from valuetrace.chain._sources import Sources
 from valuetrace.chain._status import StatusListLoader
-from valuetrace.did import find_dia_urls
+from valuetrace.did import PublicKey, find_dia_urls
 from valuetrace.findings import Finding, Severity
 from valuetrace.untp import CredentialKind
 from valuetrace.vc._statuslist import check_status
@@ -135,7 +135,7 @@ class ChainWalk:
         self._aliases: dict[str, str] = {}
         self._records_queued: set[str] = set()
         self._pending: list[_PendingInput] = []
-        self._keys: dict[str, bytes] = {}
+        self._keys: dict[str, PublicKey] = {}
         self._status_lists = StatusListLoader(sources, at=options.at, key_cache=self._keys)
 
     # -- entry points --------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Ed25519 keys, DIDs (``did:key`` and ``did:web``) and DID documents."""
+"""Keys (Ed25519, P-256, P-384), DIDs (``did:key`` and ``did:web``) and DID documents."""
 
 from valuetrace.did._didkey import (
     did_key_document,
     did_key_from_public_key,
     public_key_from_did_key,
+    verification_key_from_did_key,
 )
 from valuetrace.did._didweb import did_web_to_url
 from valuetrace.did._document import (
@@ -23,10 +24,14 @@ from valuetrace.did._keys import (
     save_key_file,
     verify_ed25519,
 )
+from valuetrace.did._publickey import EcKeyPair, KeyType, PublicKey
 
 __all__ = [
     "KEY_PASSPHRASE_ENV",
+    "EcKeyPair",
     "Ed25519KeyPair",
+    "KeyType",
+    "PublicKey",
     "build_did_web_document",
     "decrypt_private_key",
     "did_key_document",
@@ -41,5 +46,6 @@ __all__ = [
     "public_key_from_did_key",
     "public_key_of_encrypted",
     "save_key_file",
+    "verification_key_from_did_key",
     "verify_ed25519",
 ]

@@ -1,24 +1,31 @@
-"""The ``did:key`` method for Ed25519 keys, with base58btc and Multikey encoding.
+"""The ``did:key`` method for Ed25519, P-256 and P-384 keys, with base58btc and Multikey encoding.
 
 A ``did:key`` DID is the public key itself: ``did:key:`` followed by the multibase (base58btc,
-prefix ``z``) encoding of the multicodec ``ed25519-pub`` (varint ``0xed 0x01``) and the 32 key
-bytes. The DID document is derived from the key, so resolving it needs no network.
+prefix ``z``) encoding of a multicodec key type (``ed25519-pub`` is the varint ``0xed 0x01``)
+and the key bytes. The DID document is derived from the key, so resolving it needs no network.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from valuetrace.errors import DIDError
+
+if TYPE_CHECKING:
+    from valuetrace.did._publickey import PublicKey
 
 __all__ = [
     "base58btc_decode",
     "base58btc_encode",
     "decode_ed25519_multikey",
+    "decode_varint",
     "did_key_document",
     "did_key_from_public_key",
     "encode_ed25519_multikey",
+    "encode_varint",
+    "multicodec_name",
     "public_key_from_did_key",
+    "verification_key_from_did_key",
 ]
 
 DID_KEY_PREFIX = "did:key:"
@@ -39,6 +46,9 @@ _MULTICODEC_NAMES = {
     0x1201: "p384-pub",
     0x1202: "p521-pub",
     0x1205: "rsa-pub",
+    0x1300: "ed25519-priv",
+    0x1306: "p256-priv",
+    0x1307: "p384-priv",
 }
 
 # Field prime of Curve25519 and Edwards25519, used to map an Ed25519 key to its X25519 key.
@@ -69,7 +79,13 @@ def base58btc_decode(text: str) -> bytes:
     return b"\x00" * leading_zeros + body
 
 
-def _encode_varint(value: int) -> bytes:
+def multicodec_name(codec: int) -> str:
+    """Return the multicodec table name of a key codec, or a generic phrase for unknown ones."""
+    return _MULTICODEC_NAMES.get(codec, "key of unknown type")
+
+
+def encode_varint(value: int) -> bytes:
+    """Encode an unsigned varint as multiformats use it (7 bits per byte, low bits first)."""
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -81,7 +97,7 @@ def _encode_varint(value: int) -> bytes:
             return bytes(out)
 
 
-def _decode_varint(data: bytes) -> tuple[int, int]:
+def decode_varint(data: bytes) -> tuple[int, int]:
     """Return the unsigned varint at the start of ``data`` and the number of bytes it used."""
     value = 0
     for index, byte in enumerate(data[:9]):
@@ -92,7 +108,7 @@ def _decode_varint(data: bytes) -> tuple[int, int]:
 
 
 def _encode_multikey(codec: int, key: bytes) -> str:
-    return "z" + base58btc_encode(_encode_varint(codec) + key)
+    return "z" + base58btc_encode(encode_varint(codec) + key)
 
 
 def encode_ed25519_multikey(public_key: bytes) -> str:
@@ -110,7 +126,7 @@ def decode_ed25519_multikey(multibase: str) -> bytes:
     if not multibase.startswith("z"):
         raise ValueError(f"multibase value {multibase!r} does not start with 'z' (base58btc)")
     raw = base58btc_decode(multibase[1:])
-    codec, used = _decode_varint(raw)
+    codec, used = decode_varint(raw)
     if codec != _ED25519_PUB:
         name = _MULTICODEC_NAMES.get(codec, "key of unknown type")
         raise ValueError(
@@ -126,9 +142,20 @@ def decode_ed25519_multikey(multibase: str) -> bytes:
     return key
 
 
-def did_key_from_public_key(public_key: bytes) -> str:
-    """Build the ``did:key`` DID of a 32-byte Ed25519 public key."""
-    return DID_KEY_PREFIX + encode_ed25519_multikey(public_key)
+def did_key_from_public_key(public_key: bytes | PublicKey) -> str:
+    """Build the ``did:key`` DID of a public key (raw bytes mean a 32-byte Ed25519 key)."""
+    if isinstance(public_key, bytes | bytearray):
+        return DID_KEY_PREFIX + encode_ed25519_multikey(bytes(public_key))
+    return DID_KEY_PREFIX + public_key.multibase()
+
+
+def _method_specific_id(did: str) -> str:
+    if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX):
+        raise DIDError(f"{did!r} is not a did:key DID: it must start with 'did:key:'")
+    multibase = did[len(DID_KEY_PREFIX) :]
+    if any(separator in multibase for separator in "#?/"):
+        raise DIDError(f"{did!r} is a DID URL, not a DID: remove the fragment, query or path first")
+    return multibase
 
 
 def public_key_from_did_key(did: str) -> bytes:
@@ -136,17 +163,31 @@ def public_key_from_did_key(did: str) -> bytes:
 
     Raises ``DIDError`` if the value is not a ``did:key`` DID or contains another kind of key.
     """
-    if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX):
-        raise DIDError(f"{did!r} is not a did:key DID: it must start with 'did:key:'")
-    multibase = did[len(DID_KEY_PREFIX) :]
-    if any(separator in multibase for separator in "#?/"):
-        raise DIDError(f"{did!r} is a DID URL, not a DID: remove the fragment, query or path first")
+    multibase = _method_specific_id(did)
     try:
         return decode_ed25519_multikey(multibase)
     except ValueError as exc:
         raise DIDError(
             f"did:key {did!r} is not a usable Ed25519 key: {exc}. "
-            "valuetrace supports Ed25519 did:key DIDs only (they start with 'did:key:z6Mk')"
+            "This function reads Ed25519 did:key DIDs only (they start with 'did:key:z6Mk'); "
+            "use verification_key_from_did_key for P-256 and P-384 keys"
+        ) from exc
+
+
+def verification_key_from_did_key(did: str) -> PublicKey:
+    """Extract the public key (Ed25519, P-256 or P-384) from a ``did:key`` DID.
+
+    Raises ``DIDError`` if the value is not a ``did:key`` DID or contains an unsupported key.
+    """
+    from valuetrace.did._publickey import PublicKey
+
+    multibase = _method_specific_id(did)
+    try:
+        return PublicKey.from_multibase(multibase)
+    except ValueError as exc:
+        raise DIDError(
+            f"did:key {did!r} is not a usable key: {exc}. valuetrace supports did:key DIDs of "
+            "Ed25519 ('did:key:z6Mk…'), P-256 ('did:key:zDn…') and P-384 ('did:key:z82…') keys"
         ) from exc
 
 
@@ -160,20 +201,18 @@ def _x25519_from_ed25519(public_key: bytes) -> bytes:
 
 
 def did_key_document(did: str) -> dict[str, Any]:
-    """Derive the DID document of an Ed25519 ``did:key`` DID.
+    """Derive the DID document of a ``did:key`` DID (Ed25519, P-256 or P-384 key).
 
-    The Ed25519 key is a ``Multikey`` verification method in every verification relationship but
-    ``keyAgreement``, which gets the matching X25519 key, as the did:key method specifies.
+    The key is a ``Multikey`` verification method in every verification relationship. For an
+    Ed25519 key, ``keyAgreement`` gets the matching X25519 key instead, as the did:key method
+    specifies; a P-256 or P-384 key is listed under ``keyAgreement`` itself.
     """
-    public_key = public_key_from_did_key(did)
+    from valuetrace.did._publickey import KeyType
+
+    key = verification_key_from_did_key(did)
     multibase = did[len(DID_KEY_PREFIX) :]
     key_id = f"{did}#{multibase}"
-    try:
-        agreement_key = _x25519_from_ed25519(public_key)
-    except ValueError as exc:
-        raise DIDError(f"did:key {did!r} is not a usable Ed25519 key: {exc}") from exc
-    agreement_multibase = _encode_multikey(_X25519_PUB, agreement_key)
-    return {
+    document: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": did,
         "verificationMethod": [
@@ -188,12 +227,21 @@ def did_key_document(did: str) -> dict[str, Any]:
         "assertionMethod": [key_id],
         "capabilityDelegation": [key_id],
         "capabilityInvocation": [key_id],
-        "keyAgreement": [
-            {
-                "id": f"{did}#{agreement_multibase}",
-                "type": "Multikey",
-                "controller": did,
-                "publicKeyMultibase": agreement_multibase,
-            }
-        ],
     }
+    if key.key_type is not KeyType.ED25519:
+        document["keyAgreement"] = [key_id]
+        return document
+    try:
+        agreement_key = _x25519_from_ed25519(key.raw)
+    except ValueError as exc:
+        raise DIDError(f"did:key {did!r} is not a usable Ed25519 key: {exc}") from exc
+    agreement_multibase = _encode_multikey(_X25519_PUB, agreement_key)
+    document["keyAgreement"] = [
+        {
+            "id": f"{did}#{agreement_multibase}",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": agreement_multibase,
+        }
+    ]
+    return document

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from valuetrace.did._didkey import (
-    base58btc_decode,
-    decode_ed25519_multikey,
-    encode_ed25519_multikey,
-)
+from valuetrace.did._didkey import base58btc_decode, decode_ed25519_multikey
 from valuetrace.did._didweb import did_web_to_url
+from valuetrace.did._publickey import KeyType, PublicKey
 from valuetrace.errors import DIDError
 
 __all__ = [
@@ -58,11 +53,12 @@ def did_of(verification_method_id: str) -> str:
 
 
 def build_did_web_document(
-    did: str, keys: Sequence[tuple[str, bytes]], *, dia_url: str | None = None
+    did: str, keys: Sequence[tuple[str, bytes | PublicKey]], *, dia_url: str | None = None
 ) -> dict[str, Any]:
     """Build the DID document to publish at the URL of a ``did:web`` DID.
 
-    ``keys`` pairs a fragment (``"key-1"``) with a 32-byte Ed25519 public key. Each key becomes a
+    ``keys`` pairs a fragment (``"key-1"``) with a public key: a :class:`PublicKey` or the 32
+    bytes of an Ed25519 key. Each key becomes a
     ``Multikey`` verification method listed in ``assertionMethod`` and ``authentication``.
     ``dia_url`` adds a ``untp:dia`` service pointing at the owner's Digital Identity Anchor.
     """
@@ -103,9 +99,11 @@ def build_did_web_document(
     return document
 
 
-def _encode_multikey(public_key: bytes, fragment: str) -> str:
+def _encode_multikey(public_key: bytes | PublicKey, fragment: str) -> str:
+    if isinstance(public_key, PublicKey):
+        return public_key.multibase()
     try:
-        return encode_ed25519_multikey(public_key)
+        return PublicKey(KeyType.ED25519, bytes(public_key)).multibase()
     except ValueError as exc:
         raise ValueError(f"key {fragment!r}: {exc}") from exc
 
@@ -116,36 +114,21 @@ def _absolute_id(document_id: str | None, method_id: str) -> str:
     return method_id
 
 
-def _ed25519_from_jwk(jwk: object) -> bytes:
-    if not isinstance(jwk, Mapping):
-        raise ValueError("publicKeyJwk is missing or not an object")
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
-        raise ValueError(
-            f"publicKeyJwk has kty={jwk.get('kty')!r} crv={jwk.get('crv')!r}, "
-            "expected kty='OKP' crv='Ed25519'"
-        )
-    x = jwk.get("x")
-    if not isinstance(x, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", x):
-        raise ValueError("publicKeyJwk 'x' is missing or not base64url")
-    try:
-        key = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"publicKeyJwk 'x' is not base64url: {exc}") from exc
-    if len(key) != 32:
-        raise ValueError(f"publicKeyJwk 'x' contains {len(key)} bytes, an Ed25519 key is 32 bytes")
-    return key
-
-
-def _public_key_of(method: Mapping[str, Any]) -> bytes:
-    """Extract the Ed25519 key of a verification method. Raises ``ValueError`` if it has none."""
+def _public_key_of(method: Mapping[str, Any]) -> PublicKey:
+    """Extract the public key of a verification method. Raises ``ValueError`` if it has none."""
     method_type = method.get("type")
-    if method_type in {"Multikey", "Ed25519VerificationKey2020"}:
+    if method_type == "Multikey":
         multibase = method.get("publicKeyMultibase")
         if not isinstance(multibase, str):
-            raise ValueError(f"{method_type} method has no publicKeyMultibase string")
-        return decode_ed25519_multikey(multibase)
+            raise ValueError("Multikey method has no publicKeyMultibase string")
+        return PublicKey.from_multibase(multibase)
+    if method_type == "Ed25519VerificationKey2020":
+        multibase = method.get("publicKeyMultibase")
+        if not isinstance(multibase, str):
+            raise ValueError("Ed25519VerificationKey2020 method has no publicKeyMultibase string")
+        return PublicKey(KeyType.ED25519, decode_ed25519_multikey(multibase))
     if method_type in {"JsonWebKey", "JsonWebKey2020"}:
-        return _ed25519_from_jwk(method.get("publicKeyJwk"))
+        return PublicKey.from_jwk(method.get("publicKeyJwk"))
     if method_type == "Ed25519VerificationKey2018":
         encoded = method.get("publicKeyBase58")
         if not isinstance(encoded, str):
@@ -153,7 +136,7 @@ def _public_key_of(method: Mapping[str, Any]) -> bytes:
         key = base58btc_decode(encoded)
         if len(key) != 32:
             raise ValueError(f"publicKeyBase58 contains {len(key)} bytes, expected 32")
-        return key
+        return PublicKey(KeyType.ED25519, key)
     raise ValueError(
         f"verification method type {method_type!r} is not supported: use Multikey, "
         "JsonWebKey, JsonWebKey2020, Ed25519VerificationKey2020 or Ed25519VerificationKey2018"
@@ -190,12 +173,13 @@ def _find_method(
     return None
 
 
-def find_public_key(document: Mapping[str, Any], verification_method_id: str) -> bytes | None:
-    """Return the Ed25519 public key that a DID document lists for assertions under an id.
+def find_public_key(document: Mapping[str, Any], verification_method_id: str) -> PublicKey | None:
+    """Return the public key that a DID document lists for assertions under an id.
 
     ``verification_method_id`` may be absolute (``did:web:a.example#key-1``) or relative
     (``#key-1``). Only methods in ``assertionMethod``, by reference or embedded, count. Returns
-    ``None`` if there is no such method or it contains no usable Ed25519 key (logged as a warning).
+    ``None`` if there is no such method or it contains no usable Ed25519, P-256 or P-384 key
+    (logged as a warning).
     """
     document_id = document.get("id")
     if not isinstance(document_id, str):
@@ -213,7 +197,7 @@ def find_public_key(document: Mapping[str, Any], verification_method_id: str) ->
     try:
         return _public_key_of(method)
     except ValueError as exc:
-        LOGGER.warning("verification method %s has no usable Ed25519 key: %s", wanted, exc)
+        LOGGER.warning("verification method %s has no usable public key: %s", wanted, exc)
         return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from valuetrace.did import Ed25519KeyPair, verify_ed25519
+from valuetrace.did import Ed25519KeyPair, KeyType, PublicKey
 from valuetrace.did._didkey import base58btc_decode, base58btc_encode
 from valuetrace.errors import ValuetraceError
 from valuetrace.findings import Finding, Severity, json_path
@@ -89,7 +89,7 @@ def add_proof_eddsa_jcs(
 
 def verify_data_integrity(
     document: Mapping[str, Any],
-    resolve_key: Callable[[str], bytes | None],
+    resolve_key: Callable[[str], PublicKey | None],
     *,
     credential_ref: str | None = None,
     proof_purpose: str = "assertionMethod",
@@ -97,8 +97,8 @@ def verify_data_integrity(
 ) -> list[Finding]:
     """Verify every Data Integrity proof on ``document`` and return findings (empty when valid).
 
-    Each proof of a proof set must verify. ``resolve_key(verificationMethod)`` returns the raw
-    32-byte Ed25519 public key, or ``None`` when the key is not found, and a ``ValuetraceError``
+    Each proof of a proof set must verify. ``resolve_key(verificationMethod)`` returns the
+    method's :class:`PublicKey`, or ``None`` when the key is not found, and a ``ValuetraceError``
     it raises becomes a finding too. A proof must have the purpose ``proof_purpose``, and one
     whose ``expires`` is not after ``now`` (default: the current time) is rejected.
     ``credential_ref`` names the credential in findings and defaults to the document's ``id``.
@@ -137,7 +137,7 @@ class _ProofCheck:
     def __init__(
         self,
         document: Mapping[str, Any],
-        resolve_key: Callable[[str], bytes | None],
+        resolve_key: Callable[[str], PublicKey | None],
         reference: str | None,
         proof_purpose: str,
         now: datetime,
@@ -292,7 +292,15 @@ class _ProofCheck:
                 self.finding("signature.key_not_found", message, [*parts, "verificationMethod"])
             ]
 
-        if not verify_ed25519(public_key, signature, hash_data):
+        if public_key.key_type is not KeyType.ED25519:
+            message = (
+                f"verification method {verification_method!r} is a "
+                f"{public_key.key_type.value} key, but {EDDSA_JCS_2022} proofs are signed with "
+                "Ed25519 keys"
+            )
+            return [self.finding("signature.invalid", message, [*parts, "verificationMethod"])]
+
+        if not public_key.verify(signature, hash_data):
             LOGGER.debug(
                 "eddsa-jcs-2022 signature of %s failed with %s", self.reference, verification_method
             )

@@ -1,8 +1,10 @@
-"""Enveloped verifiable credentials secured with JOSE (VC-JOSE-COSE, compact JWS with EdDSA).
+"""Enveloped verifiable credentials secured with JOSE (VC-JOSE-COSE, compact JWS).
 
 An enveloped credential is a small JSON object whose ``id`` is a data URL holding a compact JWS:
 ``data:application/vc+jwt,<header>.<payload>.<signature>``. The payload is the plain credential
 JSON, and the header names the signing key in ``kid`` as a DID URL of the credential's issuer.
+Signatures are EdDSA (Ed25519), ES256 (P-256) or ES384 (P-384); the algorithm must match the
+type of the key that the issuer's DID document lists under ``kid``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from valuetrace.did import Ed25519KeyPair, did_of, verify_ed25519
+from valuetrace.did import EcKeyPair, Ed25519KeyPair, PublicKey, did_of
 from valuetrace.errors import DIDError, EnvelopeError, ValuetraceError
 from valuetrace.findings import Finding, Severity
 
@@ -35,12 +37,12 @@ __all__ = [
 ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
 DATA_URL_PREFIX = "data:application/vc+jwt,"
 CREDENTIALS_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-# RFC 8037 names the algorithm "EdDSA", and RFC 9864 adds the fully specified name "Ed25519".
-ACCEPTED_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
+# RFC 8037 names the Ed25519 algorithm "EdDSA", and RFC 9864 adds the fully specified name
+# "Ed25519". ES256 and ES384 are ECDSA on P-256 and P-384 (RFC 7518).
+ACCEPTED_ALGORITHMS = frozenset({"EdDSA", "Ed25519", "ES256", "ES384"})
 
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _PART_NAMES = ("header", "payload", "signature")
-_ED25519_SIGNATURE_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,9 @@ def credential_issuer(credential: Mapping[str, Any]) -> str | None:
     return None
 
 
-def sign_enveloped(credential: Mapping[str, Any], key: Ed25519KeyPair, kid: str) -> dict[str, Any]:
+def sign_enveloped(
+    credential: Mapping[str, Any], key: Ed25519KeyPair | EcKeyPair, kid: str
+) -> dict[str, Any]:
     """Sign a credential as a compact JWS and wrap it in an ``EnvelopedVerifiableCredential``.
 
     ``kid`` is the DID URL of ``key`` in the issuer's DID document, such as
@@ -247,7 +251,7 @@ def sign_enveloped(credential: Mapping[str, Any], key: Ed25519KeyPair, kid: str)
             "sign with a key from the issuer's DID document"
         )
 
-    header = {"alg": "EdDSA", "kid": kid, "typ": "vc+jwt", "cty": "vc"}
+    header = {"alg": key.jose_algorithm, "kid": kid, "typ": "vc+jwt", "cty": "vc"}
     try:
         payload_json = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
@@ -326,17 +330,17 @@ def _kid_findings(kid: str, payload: Mapping[str, Any], reference: str | None) -
 
 def verify_jws(
     decoded: DecodedJWS,
-    resolve_key: Callable[[str], bytes | None],
+    resolve_key: Callable[[str], PublicKey | None],
     *,
     credential_ref: str | None = None,
 ) -> list[Finding]:
     """Verify a decoded JWS credential and return findings (empty when it verifies).
 
-    Checks the algorithm, the header, that ``kid`` belongs to the payload's issuer, and the
-    Ed25519 signature with the key that ``resolve_key(kid)`` returns. ``resolve_key`` returns
-    ``None`` when the key is not found, and a ``ValuetraceError`` it raises becomes a finding too.
-    Header findings have the path ``$.header.<field>``. ``credential_ref`` names the credential
-    in findings and defaults to the payload's ``id``.
+    Checks the algorithm, the header, that ``kid`` belongs to the payload's issuer, that the
+    algorithm fits the type of the key that ``resolve_key(kid)`` returns, and the signature.
+    ``resolve_key`` returns ``None`` when the key is not found, and a ``ValuetraceError`` it
+    raises becomes a finding too. Header findings have the path ``$.header.<field>``.
+    ``credential_ref`` names the credential in findings and defaults to the payload's ``id``.
     """
     reference = credential_ref
     if reference is None and isinstance(decoded.payload.get("id"), str):
@@ -345,8 +349,8 @@ def verify_jws(
     alg = decoded.header.get("alg")
     if alg not in ACCEPTED_ALGORITHMS:
         message = (
-            f"JWS algorithm {alg!r} is rejected: valuetrace accepts only EdDSA (Ed25519) "
-            "signatures on credentials"
+            f"JWS algorithm {alg!r} is rejected: valuetrace accepts only EdDSA or Ed25519 "
+            "(Ed25519 keys), ES256 (P-256) and ES384 (P-384) signatures on credentials"
         )
         return [
             Finding("signature.alg_rejected", Severity.ERROR, message, reference, "$.header.alg")
@@ -378,12 +382,23 @@ def verify_jws(
         )
         return findings
 
-    if not verify_ed25519(public_key, decoded.signature, decoded.signing_input):
+    if alg not in public_key.jose_algorithms:
+        message = (
+            f"JWS algorithm {alg!r} does not fit the {public_key.key_type.value} key {kid!r}, "
+            f"which signs with {', '.join(sorted(public_key.jose_algorithms))}; the header was "
+            "changed or the token was signed with another key"
+        )
+        findings.append(
+            Finding("signature.alg_rejected", Severity.ERROR, message, reference, "$.header.alg")
+        )
+        return findings
+
+    if not public_key.verify(decoded.signature, decoded.signing_input):
         message = f"the JWS signature does not verify with key {kid!r}: "
-        if len(decoded.signature) != _ED25519_SIGNATURE_LENGTH:
+        if len(decoded.signature) != public_key.signature_length:
             message += (
-                f"it is {len(decoded.signature)} bytes, an Ed25519 signature is 64 bytes, "
-                "so the token is probably truncated"
+                f"it is {len(decoded.signature)} bytes, a {alg} signature is "
+                f"{public_key.signature_length} bytes, so the token is probably truncated"
             )
         else:
             message += "the credential was changed after signing or was signed with another key"
