@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from valuetrace.chain import Report, Sources, load_credential_files, subject_keys, verify_chain
+from valuetrace.chain import (
+    Report,
+    Sources,
+    TrustSettings,
+    load_credential_files,
+    subject_keys,
+    verify_chain,
+)
 from valuetrace.demo import DemoChain, build_textile_chain, export_chain, tamper_credential
 from valuetrace.findings import Finding
 from valuetrace.store import Store
@@ -306,7 +313,7 @@ def test_exported_files_verify_offline(demo: tuple[Store, DemoChain], tmp_path: 
     sources.add_files(load_credential_files([tmp_path / "enveloped", tmp_path / "did"]))
     report = verify_chain(chain.garment_link, sources, at=NOW, trusted_dids=chain.trusted_dids)
     assert errors(report) == []
-    assert len(report.credentials) == 34
+    assert len(report.credentials) == 36
 
 
 def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: Path) -> None:
@@ -324,7 +331,7 @@ def test_plain_files_checked_as_graph(demo: tuple[Store, DemoChain], tmp_path: P
         "claim.unattested",
         "status.unavailable",
     }
-    assert len([f for f in report.findings if f.code == "proof.missing"]) == 34
+    assert len([f for f in report.findings if f.code == "proof.missing"]) == 36
     unanchored = [f for f in report.findings if f.code == "issuer.unanchored"]
     assert all("is not signed" in f.message for f in unanchored)
     assert not any(result.attested for result in report.claims)
@@ -436,3 +443,124 @@ def test_data_integrity_foreign_key(demo: tuple[Store, DemoChain]) -> None:
     codes_here = {f.code for f in report.findings if f.credential == url}
     assert "signature.kid_mismatch" in codes_here
     assert not report.verified
+
+
+def accreditation_trust(chain: DemoChain, *, bodies: list[str] | None = None) -> TrustSettings:
+    return TrustSettings.of(
+        chain.trusted_dids,
+        chain.accreditation_bodies if bodies is None else bodies,
+        require_accreditation=True,
+    )
+
+
+def accreditation_findings(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.code.startswith("accreditation.")]
+
+
+def test_accreditation_required_verified(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    assert report.verified, errors(report)
+    assert report.require_accreditation
+    assert report.accreditation_bodies == chain.accreditation_bodies
+    walked = {row["ref"] for row in report.credentials}
+    assert chain.credentials["dcc-accreditation-certifier"] in walked
+
+
+def test_accreditation_not_followed_by_default(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    report = walk(store, chain)
+
+    walked = {row["ref"] for row in report.credentials}
+    assert chain.credentials["dcc-accreditation-certifier"] not in walked
+    assert accreditation_findings(report) == []
+
+
+def test_untrusted_accreditation_body(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    report = walk(store, chain, trust=accreditation_trust(chain, bodies=[]))
+
+    found = accreditation_findings(report)
+    assert [f.code for f in found] == ["accreditation.invalid", "accreditation.invalid"]
+    assert all("is not a trusted accreditation body" in f.message for f in found)
+    assert {f.path for f in found} == {"$.credentialSubject.authorisation[0]"}
+    assert not report.verified
+    organic = next(c for c in report.claims if "organic" in c.criterion)
+    assert not organic.attested
+
+
+def test_accreditation_for_other_party(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    other = chain.organisations["farm-a"].did
+
+    def reassign(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["issuedToParty"]["id"] = other
+
+    resign(store, chain, "dcc-accreditation-certifier", reassign)
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    found = accreditation_findings(report)
+    assert len(found) == 2
+    assert all(f"is issued to {other}" in f.message for f in found)
+
+
+def test_accreditation_tampered_evidence(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def widen(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["description"] = "Accredited for every scheme."
+
+    tamper_credential(store, chain.credentials["dcc-accreditation-certifier"], widen)
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    found = accreditation_findings(report)
+    assert len(found) == 2
+    assert all("failed verification (signature.invalid)" in f.message for f in found)
+
+
+def test_accreditation_from_other_issuer(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+    impostor = chain.organisations["brand"]
+
+    def reissue(payload: dict[str, Any]) -> None:
+        payload["issuer"] = impostor.issuer()
+
+    resign(store, chain, "dcc-accreditation-certifier", reissue)
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    found = accreditation_findings(report)
+    assert len(found) == 2
+    assert all(f"was issued by {impostor.did}" in f.message for f in found)
+
+
+def test_accreditation_missing_authorisation(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def drop(payload: dict[str, Any]) -> None:
+        del payload["credentialSubject"]["authorisation"]
+
+    url = resign(store, chain, "dcc-social-audit", drop)
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    missing = [f for f in report.findings if f.code == "accreditation.missing"]
+    assert len(missing) == 1
+    assert missing[0].credential == url
+    assert missing[0].path == "$.credentialSubject.authorisation"
+
+
+def test_accreditation_nonconformance(demo: tuple[Store, DemoChain]) -> None:
+    store, chain = demo
+
+    def fail(payload: dict[str, Any]) -> None:
+        payload["credentialSubject"]["assessment"][0]["conformance"] = False
+
+    resign(store, chain, "dcc-accreditation-certifier", fail)
+    report = walk(store, chain, trust=accreditation_trust(chain))
+
+    found = accreditation_findings(report)
+    assert len(found) == 2
+    assert all("conformance false" in f.message for f in found)

@@ -8,12 +8,22 @@ records and issuers to identity anchors; check every credential and return a :cl
 from valuetrace.chain._render import render_report
 from valuetrace.chain._report import Report, verify_chain
 from valuetrace.chain._sources import Sources, load_credential_files, subject_keys
+from valuetrace.chain._trust import (
+    TRUST_FILE_ENV,
+    TrustSettings,
+    load_trust_file,
+    trust_file_from_env,
+)
 
 __all__ = [
+    "TRUST_FILE_ENV",
     "Report",
     "Sources",
+    "TrustSettings",
     "load_credential_files",
+    "load_trust_file",
     "render_report",
     "subject_keys",
+    "trust_file_from_env",
     "verify_chain",
 ]

@@ -66,15 +66,19 @@ class CriterionResult:
 
 
 def _trusted(result: WalkResult, checked: CheckedCredential) -> bool:
-    """Check that a credential counts as evidence: it passed its checks and its issuer is anchored.
+    """Check that a credential counts as evidence: it passed its checks, its issuer is anchored,
+    and, when accreditation is required, a conformity credential's issuer is accredited.
 
     Called once the walk is complete, so the result is kept per credential.
     """
     known = result.trust_memo.get(id(checked))
     if known is None:
-        known = result.trust_memo[id(checked)] = checked.intact and result.is_anchored(
-            checked.issuer
+        known = (
+            checked.intact
+            and result.is_anchored(checked.issuer)
+            and result.accredited.get(checked.ref, True)
         )
+        result.trust_memo[id(checked)] = known
     return known
 
 

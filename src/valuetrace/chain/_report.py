@@ -18,6 +18,7 @@ from valuetrace.chain._analysis import (
 )
 from valuetrace.chain._check import CheckedCredential
 from valuetrace.chain._sources import Sources
+from valuetrace.chain._trust import TrustSettings
 from valuetrace.chain._walk import DEFAULT_MAX_DEPTH, ChainWalk, WalkOptions, WalkResult
 from valuetrace.errors import DigitalLinkError
 from valuetrace.findings import Finding, Severity, has_errors
@@ -38,6 +39,8 @@ class Report:
     credentials: list[dict[str, Any]]
     claims: list[CriterionResult] = field(default_factory=list)
     provenance: ProvenanceResult | None = None
+    accreditation_bodies: list[str] = field(default_factory=list)
+    require_accreditation: bool = False
 
     @property
     def verified(self) -> bool:
@@ -55,6 +58,8 @@ class Report:
             "rootCredential": self.root_credential,
             "verifiedAt": self.verified_at.isoformat(),
             "trustedDids": self.trusted_dids,
+            "accreditationBodies": self.accreditation_bodies,
+            "requireAccreditation": self.require_accreditation,
             "credentials": len(self.credentials),
             "counts": {severity.value: counts.get(severity.value, 0) for severity in Severity},
             "findings": [finding.to_dict() for finding in self.findings],
@@ -113,16 +118,28 @@ def verify_chain(
     *,
     at: datetime,
     trusted_dids: Sequence[str] = (),
+    trust: TrustSettings | None = None,
     max_depth: int = DEFAULT_MAX_DEPTH,
     progress: Callable[[int, str], None] | None = None,
 ) -> Report:
     """Walk the chain from ``target`` and return the report.
 
     ``target`` is a GS1 Digital Link URI of a product, or the ref of a credential: a file given
-    to ``sources`` or a URL in the store. Raises only for misuse; everything the walk discovers
-    is a finding.
+    to ``sources`` or a URL in the store. The trusted registers are ``trusted_dids`` together
+    with those of ``trust``, which also sets the accreditation bodies and whether conformity
+    bodies must be accredited. Raises only for misuse; everything the walk discovers is a
+    finding.
     """
-    options = WalkOptions(at=at, trusted_dids=frozenset(trusted_dids), max_depth=max_depth)
+    settings = TrustSettings(registers=frozenset(trusted_dids))
+    if trust is not None:
+        settings = settings.merged(trust)
+    options = WalkOptions(
+        at=at,
+        trusted_dids=settings.registers,
+        max_depth=max_depth,
+        accreditation_bodies=settings.accreditation_bodies,
+        require_accreditation=settings.require_accreditation,
+    )
     walk = ChainWalk(sources, options, progress=progress)
     if _is_product_link(target, sources):
         result = walk.walk_product(target)
@@ -152,11 +169,13 @@ def verify_chain(
         root=result.root_product,
         root_credential=result.root_ref,
         verified_at=at,
-        trusted_dids=sorted(trusted_dids),
+        trusted_dids=sorted(settings.registers),
         findings=findings,
         credentials=_credential_rows(result, findings),
         claims=claims,
         provenance=provenance,
+        accreditation_bodies=sorted(settings.accreditation_bodies),
+        require_accreditation=settings.require_accreditation,
     )
 
 

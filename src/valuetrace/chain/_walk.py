@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from valuetrace.chain._accreditation import accreditation_links, check_accreditation
 from valuetrace.chain._check import CheckedCredential, check_credential
 from valuetrace.chain._graph import as_list, identifier_covers, item_ids, nested_id
 from valuetrace.chain._sources import Sources
@@ -48,6 +49,8 @@ class WalkOptions:
     at: datetime
     trusted_dids: frozenset[str] = frozenset()
     max_depth: int = DEFAULT_MAX_DEPTH
+    accreditation_bodies: frozenset[str] = frozenset()
+    require_accreditation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,9 @@ class WalkResult:
     facility_records: dict[str, list[str]] = field(default_factory=dict)
     # whether each credential (by object id) counts as evidence, filled in after the walk
     trust_memo: dict[int, bool] = field(default_factory=dict)
+    # endorsement evidence URL -> ref it was read under, and the accreditation decision per DCC
+    accreditation_refs: dict[str, str] = field(default_factory=dict)
+    accredited: dict[str, bool] = field(default_factory=dict)
 
     def credential_findings(self) -> list[Finding]:
         collected: list[Finding] = []
@@ -135,6 +141,7 @@ class ChainWalk:
         self._aliases: dict[str, str] = {}
         self._records_queued: set[str] = set()
         self._pending: list[_PendingInput] = []
+        self._accreditation_urls: set[str] = set()
         self._keys: dict[str, PublicKey] = {}
         self._status_lists = StatusListLoader(sources, at=options.at, key_cache=self._keys)
 
@@ -194,6 +201,13 @@ class ChainWalk:
         for facility, refs in result.facility_records.items():
             result.facility_records[facility] = [self._aliases.get(ref, ref) for ref in refs]
         self._resolve_anchors(result)
+        if self.options.require_accreditation:
+            result.accreditation_refs = {
+                url: self._aliases.get(url, url) for url in self._accreditation_urls
+            }
+            result.accredited = check_accreditation(
+                result.checked, result.accreditation_refs, self.options.accreditation_bodies
+            )
 
     def _visit(self, task: _Task, result: WalkResult) -> None:
         # A credential reached by its URL may be served from a given file, whose path is then
@@ -271,6 +285,8 @@ class ChainWalk:
                 check_status(checked.credential, self._status_lists, credential_ref=checked.label)
             )
         self._enqueue_issuer(checked, task.depth)
+        if self.options.require_accreditation and checked.kind is CredentialKind.DCC:
+            self._enqueue_accreditations(checked, task.depth)
         if checked.kind is CredentialKind.DPP:
             self._follow_passport(task, checked, result)
 
@@ -373,6 +389,20 @@ class ChainWalk:
                     parent=checked.label,
                     path="$.issuer",
                     via=f"the identity anchor of {did}",
+                )
+            )
+
+    def _enqueue_accreditations(self, checked: CheckedCredential, depth: int) -> None:
+        for path, url in accreditation_links(checked):
+            self._accreditation_urls.add(url)
+            self._queue.append(
+                _Task(
+                    url,
+                    CredentialKind.DCC,
+                    depth + 1,
+                    parent=checked.label,
+                    path=path + ".endorsementEvidence",
+                    via=f"the accreditation of {checked.issuer}",
                 )
             )
 
@@ -539,14 +569,19 @@ class ChainWalk:
         result.graph_anchored, _ = resolve_anchors(
             result, trusted, lambda dia: dia.intact_ignoring_proof, "failed verification"
         )
+        # A trusted accreditation body is trusted for what it issues, but only after the
+        # anchors are decided: identity anchors it issues anchor nobody.
+        for did in self.options.accreditation_bodies:
+            result.anchored[did] = True
+            result.graph_anchored[did] = True
 
         if not trusted:
             result.findings.append(
                 Finding(
                     "trust.no_roots",
                     Severity.ERROR,
-                    "no trusted DID was given, so no issuer can be anchored; pass the DID of "
-                    "a register you trust with --trust-did",
+                    "no trusted register was given, so no issuer can be anchored; pass the DID "
+                    "of a register you trust with --trust-did or list it in a trust file",
                     None,
                 )
             )

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from valuetrace.chain import Sources, render_report, verify_chain
+from valuetrace.chain import Sources, TrustSettings, render_report, verify_chain
 from valuetrace.demo._textile import (
     DemoChain,
     Organisation,
@@ -114,7 +114,9 @@ def run_demo(
                 chain.garment_link,
                 Sources(store=store),
                 at=now,
-                trusted_dids=chain.trusted_dids,
+                trust=TrustSettings.of(
+                    chain.trusted_dids, chain.accreditation_bodies, require_accreditation=True
+                ),
             )
 
     if as_json:

@@ -137,6 +137,7 @@ class DemoChain:
 
     garment_link: str
     trusted_dids: list[str]
+    accreditation_bodies: list[str] = field(default_factory=list)
     credentials: dict[str, str] = field(default_factory=dict)  # name -> URL
     organisations: dict[str, Organisation] = field(default_factory=dict)
     event_ids: dict[str, str] = field(default_factory=dict)  # DTE name -> EPCIS eventID
@@ -229,6 +230,14 @@ def _organisations() -> dict[str, Organisation]:
             "IN",
             "Maharashtra",
             "Mumbai",
+        ),
+        Organisation(
+            "accreditation",
+            "Demo National Accreditation Board",
+            "IN-AB-0001",
+            "IN",
+            "Delhi",
+            "New Delhi",
         ),
     ]
     return {organisation.slug: organisation for organisation in organisations}
@@ -387,6 +396,7 @@ def build_textile_chain(
     chain = DemoChain(
         garment_link=product_link(6, "TS-2026-0042"),
         trusted_dids=[register.did],
+        accreditation_bodies=[organisations["accreditation"].did],
         organisations=organisations,
     )
     if key_secret is None:
@@ -464,8 +474,18 @@ def build_textile_chain(
             media_type="application/vc",
         )
 
-    step("issuing conformity credentials and their revocation list")
+    step("issuing the certifier's accreditation")
     certifier = organisations["certifier"]
+    accreditation_body = organisations["accreditation"]
+    accreditation_url = issuer.issue(
+        accreditation_body,
+        "dcc",
+        "dcc-accreditation-certifier",
+        _accreditation_attestation(accreditation_body, certifier, now),
+    )
+    endorsement = _endorsement(accreditation_body, certifier, accreditation_url)
+
+    step("issuing conformity credentials and their revocation list")
     farm_a, farm_b = organisations["farm-a"], organisations["farm-b"]
     status_list = StatusList()
     status_url = certifier.credential_url(STATUS_LIST_NAME)
@@ -476,7 +496,7 @@ def build_textile_chain(
         certifier,
         "dcc",
         "dcc-organic-cotton",
-        _organic_attestation(certifier, farm_a, farm_b, now),
+        {**_organic_attestation(certifier, farm_a, farm_b, now), "authorisation": [endorsement]},
         status=status_entry(status_url, organic_index, "revocation"),
     )
     garments = organisations["garments"]
@@ -484,7 +504,7 @@ def build_textile_chain(
         certifier,
         "dcc",
         "dcc-social-audit",
-        _social_attestation(certifier, garments, now),
+        {**_social_attestation(certifier, garments, now), "authorisation": [endorsement]},
         status=status_entry(status_url, social_index, "revocation"),
     )
     issuer.issue_status_list(certifier, status_list)
@@ -492,6 +512,58 @@ def build_textile_chain(
     step("issuing traceability events and product passports")
     _issue_products(issuer, resolver, organisations, now, organic_dcc, social_dcc)
     return chain
+
+
+def _accreditation_attestation(
+    body: Organisation, certifier: Organisation, now: datetime
+) -> dict[str, Any]:
+    """The accreditation body's attestation that the certifier meets ISO/IEC 17065."""
+    return {
+        "type": ["ConformityAttestation", "Attestation"],
+        "id": f"https://{body.slug}.{DOMAIN}/accreditations/{certifier.registered_id}",
+        "name": f"Accreditation of {certifier.name} as a product certification body",
+        "assessorLevel": "3rdParty",
+        "assessmentLevel": "GovtApproval",
+        "attestationType": "certification",
+        "description": "Accreditation to ISO/IEC 17065 for organic production and social "
+        "audit schemes.",
+        "issuedToParty": {
+            "id": certifier.did,
+            "name": certifier.name,
+            "registeredId": certifier.registered_id,
+        },
+        "assessment": [
+            {
+                "type": ["ConformityAssessment", "Declaration"],
+                "id": f"https://{body.slug}.{DOMAIN}/assessments/{certifier.registered_id}/1",
+                "name": "Competence of a product certification body",
+                "assessmentDate": (now - timedelta(days=200)).date().isoformat(),
+                "assessmentCriteria": [
+                    _criterion(
+                        f"https://{body.slug}.{DOMAIN}/schemes/iso-iec-17065",
+                        "ISO/IEC 17065 requirements for product certification bodies",
+                        "governance.compliance",
+                    )
+                ],
+                "conformance": True,
+                "conformityTopic": "governance.compliance",
+            }
+        ],
+    }
+
+
+def _endorsement(body: Organisation, certifier: Organisation, url: str) -> dict[str, Any]:
+    return {
+        "type": ["Endorsement"],
+        "id": f"https://{body.slug}.{DOMAIN}/accreditations/{certifier.registered_id}",
+        "name": f"Accreditation of {certifier.name} by {body.name}",
+        "issuingAuthority": {"id": body.did, "name": body.name},
+        "endorsementEvidence": {
+            "linkURL": url,
+            "linkName": "Accreditation credential",
+            "linkType": "https://test.uncefact.org/vocabulary/linkTypes/dcc",
+        },
+    }
 
 
 def _organic_attestation(
