@@ -40,7 +40,7 @@ def check_accreditation(
     evidence_refs: Mapping[str, str],
     accreditation_bodies: frozenset[str],
 ) -> dict[str, bool]:
-    """Decide for every conformity credential whether its issuer holds a trusted accreditation.
+    """Decide for every conformity credential whether its issuer has a trusted accreditation.
 
     ``evidence_refs`` maps each endorsement evidence URL to the ref the walk read it under.
     Credentials issued by a trusted accreditation body need no accreditation themselves.
@@ -113,7 +113,7 @@ def _decide(
         Finding(
             "accreditation.invalid",
             Severity.ERROR,
-            f"the issuer {checked.issuer} holds no valid accreditation from a trusted "
+            f"the issuer {checked.issuer} has no valid accreditation from a trusted "
             "accreditation body: " + "; ".join(failures),
             checked.label,
             endorsements[0][0],
