@@ -370,6 +370,21 @@ def test_find_key_needs_assertion_method(
     assert find_public_key(no_relationship, f"{ISSUER_DID}#key-1") is None
 
 
+def test_find_key_for_authentication(
+    document_and_key: tuple[dict[str, Any], Ed25519KeyPair],
+) -> None:
+    document, key = document_and_key
+    authentication_only = copy.deepcopy(document)
+    authentication_only["assertionMethod"] = []
+    assertion_only = copy.deepcopy(document)
+    assertion_only["authentication"] = []
+
+    found = find_public_key(authentication_only, f"{ISSUER_DID}#key-1", "authentication")
+
+    assert found == key.verification_key
+    assert find_public_key(assertion_only, f"{ISSUER_DID}#key-1", "authentication") is None
+
+
 def test_find_key_embedded_jwk() -> None:
     key = Ed25519KeyPair.generate()
     for method_type in ("JsonWebKey", "JsonWebKey2020"):

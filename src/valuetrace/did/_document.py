@@ -150,10 +150,10 @@ def _method_id(document_id: str | None, method: object) -> str | None:
 
 
 def _find_method(
-    document: Mapping[str, Any], document_id: str | None, wanted: str
+    document: Mapping[str, Any], document_id: str | None, wanted: str, relationship: str
 ) -> Mapping[str, Any] | None:
-    """Find the method ``wanted`` in ``assertionMethod``, by reference or embedded."""
-    assertion = document.get("assertionMethod")
+    """Find the method ``wanted`` in a verification relationship, by reference or embedded."""
+    assertion = document.get(relationship)
     if not isinstance(assertion, list):
         return None
 
@@ -173,11 +173,16 @@ def _find_method(
     return None
 
 
-def find_public_key(document: Mapping[str, Any], verification_method_id: str) -> PublicKey | None:
-    """Return the public key that a DID document lists for assertions under an id.
+def find_public_key(
+    document: Mapping[str, Any],
+    verification_method_id: str,
+    relationship: str = "assertionMethod",
+) -> PublicKey | None:
+    """Return the public key that a DID document lists under an id for a relationship.
 
     ``verification_method_id`` may be absolute (``did:web:a.example#key-1``) or relative
-    (``#key-1``). Only methods in ``assertionMethod``, by reference or embedded, count. Returns
+    (``#key-1``). Only methods listed in ``relationship`` (``assertionMethod`` for credentials,
+    ``authentication`` for presentations), by reference or embedded, count. Returns
     ``None`` if there is no such method or it contains no usable Ed25519, P-256 or P-384 key
     (logged as a warning).
     """
@@ -191,7 +196,7 @@ def find_public_key(document: Mapping[str, Any], verification_method_id: str) ->
         )
         return None
 
-    method = _find_method(document, document_id, wanted)
+    method = _find_method(document, document_id, wanted, relationship)
     if method is None:
         return None
     try:
