@@ -7,10 +7,11 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from valuetrace.cli import app
 from valuetrace.did import decrypt_private_key
@@ -206,6 +207,27 @@ def test_validate_enveloped_file(demo_store: tuple[Path, Path]) -> None:
     assert "signature.unchecked" in result.output
 
 
+def test_validate_embedded_proof_file(tmp_path: Path) -> None:
+    from valuetrace.did import Ed25519KeyPair, did_key_from_public_key
+    from valuetrace.vc._dataintegrity import add_proof_eddsa_jcs
+
+    sample = json.loads((SAMPLES / "dpp" / "untp-dpp-instance.json").read_text())
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    sample["issuer"]["id"] = did
+    signed = add_proof_eddsa_jcs(
+        sample, key, f"{did}#{key.public_multibase}", created=datetime.now(UTC)
+    )
+    path = tmp_path / "dpp-with-proof.json"
+    path.write_text(json.dumps(signed))
+
+    result = runner.invoke(app, ["validate", "--json", str(path)])
+
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)["files"][0]["findings"]
+    assert [(f["code"], f["path"]) for f in findings] == [("signature.unchecked", "$.proof")]
+
+
 def test_keys_issue_did_round_trip(tmp_path: Path) -> None:
     store = tmp_path / "mine.sqlite"
     env = {"VALUETRACE_KEY_PASSPHRASE": "correct horse battery staple"}
@@ -338,3 +360,160 @@ def test_status_revoke_unknown_credential(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "no credential stored" in result.output
+
+
+# Key types and securing mechanisms -------------------------------------------------------------
+
+MILL = "did:web:mill.valuetrace.example"
+MILL_ENV = {"VALUETRACE_KEY_PASSPHRASE": "correct horse battery staple"}
+
+
+def new_key(store: Path, *args: str) -> str:
+    """Create a key with 'keys new' and return the key id it prints."""
+    result = runner.invoke(app, ["keys", "new", "--store", str(store), *args], env=MILL_ENV)
+    assert result.exit_code == 0, result.output
+    return result.stdout.split("key id: ", 1)[1].split()[0]
+
+
+def dfr_source(tmp_path: Path, issuer: str, name: str) -> tuple[Path, str]:
+    """Write a valid DFR credential of ``issuer`` and return its file and id."""
+    credential = json.loads((SAMPLES / "dfr" / "untp-dfr-instance.json").read_text())
+    credential["issuer"]["id"] = issuer
+    credential["id"] = f"https://mill.valuetrace.example/credentials/{name}.json"
+    credential["validUntil"] = "2099-01-01T00:00:00Z"
+    source = tmp_path / f"{name}.json"
+    source.write_text(json.dumps(credential))
+    return source, credential["id"]
+
+
+def run_issue(
+    store: Path, source: Path, kid: str, *options: str, env: dict[str, str] = MILL_ENV
+) -> Result:
+    return runner.invoke(
+        app, ["issue", str(source), "--key-id", kid, "--store", str(store), *options], env=env
+    )
+
+
+def test_keys_new_ec_types(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+
+    p256 = new_key(store, "--did", MILL, "--type", "P-256")
+    p384 = new_key(store, "--type", "p-384")
+
+    assert p256 == f"{MILL}#key-1"
+    assert p384.startswith("did:key:z82")
+    with Store.open(store) as opened:
+        blob = opened.get_key(p256)
+    assert blob is not None
+    assert json.loads(blob)["keyType"] == "P-256"
+
+
+def test_keys_new_unknown_type(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["keys", "new", "--store", str(tmp_path / "s.sqlite"), "--type", "P-521"]
+    )
+
+    assert result.exit_code == 2
+    assert "P-521" in result.output
+
+
+def test_did_web_publishes_ec_keys(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    new_key(store, "--did", MILL, "--type", "P-256")
+    new_key(store, "--did", MILL, "--type", "P-384", "--fragment", "key-2")
+
+    result = runner.invoke(app, ["did", "web", MILL, "--store", str(store)], env={})
+
+    assert result.exit_code == 0, result.output
+    methods = json.loads(result.stdout)["verificationMethod"]
+    assert [method["type"] for method in methods] == ["Multikey", "Multikey"]
+    assert methods[0]["publicKeyMultibase"].startswith("zDn")
+    assert methods[1]["publicKeyMultibase"].startswith("z82")
+
+
+@pytest.mark.parametrize(("key_type", "alg"), [("P-256", "ES256"), ("P-384", "ES384")])
+def test_issue_jose_with_ec_key(tmp_path: Path, key_type: str, alg: str) -> None:
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store, "--did", MILL, "--type", key_type)
+    assert runner.invoke(app, ["did", "web", MILL, "--store", str(store)]).exit_code == 0
+    source, credential_id = dfr_source(tmp_path, MILL, "dfr")
+
+    issued = run_issue(store, source, kid)
+
+    assert issued.exit_code == 0, issued.output
+    token = json.loads(issued.stdout)["id"].split(",", 1)[1]
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["alg"] == alg
+    code, report = verify_json(credential_id, "--store", str(store), "--trust-did", MILL)
+    assert code == 0, report
+
+
+def test_issue_eddsa_jcs_proof(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store, "--did", MILL)
+    assert runner.invoke(app, ["did", "web", MILL, "--store", str(store)]).exit_code == 0
+    source, credential_id = dfr_source(tmp_path, MILL, "dfr")
+
+    issued = run_issue(store, source, kid, "--proof", "eddsa-jcs-2022")
+
+    assert issued.exit_code == 0, issued.output
+    proof = json.loads(issued.stdout)["proof"]
+    assert proof["cryptosuite"] == "eddsa-jcs-2022"
+    assert proof["verificationMethod"] == kid
+    code, report = verify_json(credential_id, "--store", str(store), "--trust-did", MILL)
+    assert code == 0, report
+
+
+def test_issue_proof_needs_fitting_key(tmp_path: Path) -> None:
+    """An eddsa proof with a P-256 key fails before the passphrase is asked for."""
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store, "--did", MILL, "--type", "P-256")
+    source, _ = dfr_source(tmp_path, MILL, "dfr")
+
+    result = run_issue(
+        store, source, kid, "--proof", "eddsa-jcs-2022", env={"VALUETRACE_KEY_PASSPHRASE": ""}
+    )
+
+    assert result.exit_code == 2
+    assert "signs with Ed25519 keys" in result.output
+    assert "P-256 key" in result.output
+
+
+def test_issue_proof_key_of_other_issuer(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store)
+    source, _ = dfr_source(tmp_path, MILL, "dfr")
+
+    result = run_issue(store, source, kid, "--proof", "eddsa-jcs-2022")
+
+    assert result.exit_code == 2
+    assert "is not a key of the credential's issuer" in result.output
+
+
+@pytest.mark.parametrize(
+    ("proof", "key_type"),
+    [("eddsa-rdfc-2022", "Ed25519"), ("ecdsa-rdfc-2019", "P-256"), ("ecdsa-rdfc-2019", "P-384")],
+)
+def test_issue_rdfc_proof(tmp_path: Path, proof: str, key_type: str) -> None:
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store, "--did", MILL, "--type", key_type)
+    assert runner.invoke(app, ["did", "web", MILL, "--store", str(store)]).exit_code == 0
+    source, credential_id = dfr_source(tmp_path, MILL, "dfr")
+
+    issued = run_issue(store, source, kid, "--proof", proof)
+
+    assert issued.exit_code == 0, issued.output
+    assert json.loads(issued.stdout)["proof"]["cryptosuite"] == proof
+    code, report = verify_json(credential_id, "--store", str(store), "--trust-did", MILL)
+    assert code == 0, report
+
+
+def test_issue_ecdsa_proof_with_ed25519_key(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    kid = new_key(store, "--did", MILL)
+    source, _ = dfr_source(tmp_path, MILL, "dfr")
+
+    result = run_issue(store, source, kid, "--proof", "ecdsa-rdfc-2019")
+
+    assert result.exit_code == 2
+    assert "signs with P-256 or P-384 keys" in result.output

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,12 +27,16 @@ from valuetrace.fetch import (
     Fetcher,
     FetchError,
     FetchFailed,
+    FetchNotCached,
     FetchPolicy,
     FetchRefused,
     FetchTimeout,
     FetchTooLarge,
     Timeouts,
     blocked_reason,
+    default_cache_dir,
+    parse_connect_to,
+    parse_resolve,
 )
 
 DOCUMENT = b'{"type": ["VerifiableCredential"], "id": "urn:uuid:1"}'
@@ -76,6 +82,23 @@ class _Handler(BaseHTTPRequestHandler):
                 if not self._write(b"x"):
                     return
                 time.sleep(DRIP_INTERVAL)
+        elif path == "/drip-headers":
+            self._write(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(DRIP_BYTES):
+                if not self._write(b"X"):
+                    return
+                time.sleep(DRIP_INTERVAL)
+            self._write(b": y\r\nContent-Length: 0\r\n\r\n")
+        elif path == "/endless":
+            self.send_response(200)
+            self.end_headers()
+            chunk = b"x" * 4096
+            while self._write(chunk):
+                self.server.endless_bytes += len(chunk)
+            self.server.endless_stopped.set()
+        elif path == "/accept":
+            accept = self.headers.get("Accept") or "none"
+            self._send(200, accept.encode(), {"Cache-Control": "max-age=600"})
         else:
             self._send(404, b"not found", {})
 
@@ -102,6 +125,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[tuple[str, str]] = []
+        self.endless_bytes = 0
+        self.endless_stopped = threading.Event()
 
     @property
     def port(self) -> int:
@@ -222,6 +247,18 @@ def test_size_cap_exact_limit(server: _Server) -> None:
     assert len(result.content) == BIG_SIZE
 
 
+def test_endless_body_stops_at_cap(server: _Server) -> None:
+    policy = _mapped_policy(server, max_bytes=100_000)
+    with Fetcher(policy, resolver=_no_dns) as fetcher, pytest.raises(FetchTooLarge) as caught:
+        fetcher.fetch(_url(server, "/endless"))
+
+    assert "100000 bytes" in caught.value.reason
+    # Closing the connection makes the server's next write fail. The generous wait only guards
+    # against a hung test and measures nothing.
+    assert server.endless_stopped.wait(timeout=30)
+    assert server.endless_bytes < 100 * policy.max_bytes
+
+
 def test_slow_drip_total_timeout(server: _Server) -> None:
     # The server sends a byte more often than the read timeout, and would finish the body in
     # DRIP_BYTES * DRIP_INTERVAL seconds. Only the total timeout can stop it first.
@@ -231,6 +268,37 @@ def test_slow_drip_total_timeout(server: _Server) -> None:
         pytest.raises(FetchTimeout, match="total timeout"),
     ):
         fetcher.fetch(_url(server, "/drip"))
+
+
+def test_slow_headers_total_timeout(server: _Server) -> None:
+    # The header bytes come as slowly as the body bytes of the previous test. A read timeout
+    # alone would let them take DRIP_BYTES * DRIP_INTERVAL seconds.
+    policy = _mapped_policy(server, timeout=Timeouts(connect=1.0, read=1.0, total=0.5))
+    with (
+        Fetcher(policy, resolver=_no_dns) as fetcher,
+        pytest.raises(FetchTimeout, match=re.escape("total timeout of 0.5 s")) as caught,
+    ):
+        fetcher.fetch(_url(server, "/drip-headers"))
+
+    assert caught.value.url == _url(server, "/drip-headers")
+
+
+def test_connect_to_other_port(server: _Server) -> None:
+    policy = FetchPolicy(connect_to={("docs.test", 8080): ("127.0.0.1", server.port)})
+    with Fetcher(policy, resolver=_no_dns) as fetcher:
+        result = fetcher.fetch("http://docs.test:8080/doc")
+
+    assert result.content == DOCUMENT
+    assert result.final_url == "http://docs.test:8080/doc"
+    assert server.requests == [("/doc", "docs.test:8080")]
+
+
+def test_host_map_case_insensitive(server: _Server) -> None:
+    policy = FetchPolicy(host_map={("Docs.TEST", server.port): "127.0.0.1"})
+    with Fetcher(policy, resolver=_no_dns) as fetcher:
+        result = fetcher.fetch(f"http://DOCS.test:{server.port}/doc")
+
+    assert result.content == DOCUMENT
 
 
 def test_redirects_within_limit(server: _Server) -> None:
@@ -258,9 +326,12 @@ def test_redirects_over_limit(server: _Server) -> None:
 def test_error_status_fails(server: _Server) -> None:
     with (
         Fetcher(_mapped_policy(server), resolver=_no_dns) as fetcher,
-        pytest.raises(FetchFailed, match="HTTP 404"),
+        pytest.raises(FetchFailed, match="HTTP 404") as caught,
     ):
         fetcher.fetch(_url(server, "/missing"))
+
+    assert caught.value.status == 404
+    assert caught.value.code == "fetch.failed"
 
 
 # The cache.
@@ -317,6 +388,51 @@ def test_cache_no_store(server: _Server, tmp_path: Path) -> None:
     assert not (tmp_path / "objects").exists()
 
 
+def test_cache_keeps_accept_apart(server: _Server, tmp_path: Path) -> None:
+    policy = _mapped_policy(server)
+    with Fetcher(policy, resolver=_no_dns, cache_dir=tmp_path) as fetcher:
+        plain = fetcher.fetch(_url(server, "/accept"))
+        linkset = fetcher.fetch(_url(server, "/accept"), accept="application/linkset+json")
+    with Fetcher(policy, resolver=_no_dns, cache_dir=tmp_path) as fetcher:
+        cached = fetcher.fetch(_url(server, "/accept"), accept="application/linkset+json")
+
+    assert plain.content == b"none"
+    assert linkset.content == b"application/linkset+json"
+    assert cached.content == b"application/linkset+json"
+    assert cached.from_cache is True
+    assert server.hits("/accept") == 2
+
+
+def test_cache_index_without_accept(server: _Server, tmp_path: Path) -> None:
+    # Index records written before the Accept header was part of the key have no "accept".
+    with Fetcher(_mapped_policy(server), resolver=_no_dns, cache_dir=tmp_path) as fetcher:
+        fetcher.fetch(_url(server, "/doc"))
+    index = tmp_path / "index.json"
+    records = json.loads(index.read_text())
+    for record in records:
+        del record["accept"]
+    index.write_text(json.dumps(records))
+
+    with Fetcher(_mapped_policy(server), resolver=_no_dns, cache_dir=tmp_path) as fetcher:
+        result = fetcher.fetch(_url(server, "/doc"))
+
+    assert result.from_cache is True
+    assert server.hits("/doc") == 1
+
+
+def test_cache_unwritable_keeps_document(
+    server: _Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+
+    with Fetcher(_mapped_policy(server), resolver=_no_dns, cache_dir=not_a_folder) as fetcher:
+        result = fetcher.fetch(_url(server, "/doc"))
+
+    assert result.content == DOCUMENT
+    assert any("not cached" in record.getMessage() for record in caplog.records)
+
+
 def test_cache_max_age_zero(server: _Server) -> None:
     with Fetcher(_mapped_policy(server), resolver=_no_dns) as fetcher:
         fetcher.fetch(_url(server, "/stale"))
@@ -345,8 +461,10 @@ def test_offline_cache_miss(tmp_path: Path) -> None:
         FetchPolicy(offline=True), resolver=_no_dns, transport=transport, cache_dir=tmp_path
     )
 
-    with pytest.raises(FetchRefused, match="offline"):
+    with pytest.raises(FetchNotCached, match="offline") as caught:
         fetcher.fetch("https://docs.example/credential.json")
+    assert caught.value.code == "fetch.not_cached"
+    assert isinstance(caught.value, FetchRefused)
     assert seen == []
 
 
@@ -507,8 +625,16 @@ def test_resolver_failure() -> None:
 
 
 def test_errors_share_base() -> None:
-    for error_type in (FetchRefused, FetchTooLarge, FetchTimeout, FetchFailed):
+    for error_type in (FetchRefused, FetchNotCached, FetchTooLarge, FetchTimeout, FetchFailed):
         assert issubclass(error_type, FetchError)
+
+
+def test_error_codes_distinct() -> None:
+    error_types = (FetchRefused, FetchNotCached, FetchTooLarge, FetchTimeout, FetchFailed)
+    codes = [error_type.code for error_type in error_types]
+
+    assert len(set(codes)) == len(codes)
+    assert all(code.startswith("fetch.") for code in codes)
 
 
 def test_policy_invalid_values() -> None:
@@ -518,6 +644,88 @@ def test_policy_invalid_values() -> None:
         FetchPolicy(host_map={("docs.test", 80): "docs.local"})
     with pytest.raises(ValueError, match=re.escape("timeout.total")):
         FetchPolicy(timeout=Timeouts(total=0))
+    with pytest.raises(ValueError, match="connect_to"):
+        FetchPolicy(connect_to={("docs.test", 443): ("docs.local", 8443)})
+    with pytest.raises(ValueError, match="expected 1 to 65535"):
+        FetchPolicy(connect_to={("docs.test", 443): ("127.0.0.1", 0)})
+    with pytest.raises(ValueError, match="both host_map and connect_to"):
+        FetchPolicy(
+            host_map={("docs.test", 443): "127.0.0.1"},
+            connect_to={("docs.test", 443): ("127.0.0.1", 8443)},
+        )
+
+
+def test_policy_lowercases_hosts() -> None:
+    policy = FetchPolicy(
+        allowed_hosts=frozenset({"Registry.Example"}),
+        host_map={("Docs.Test", 80): "127.0.0.1"},
+        connect_to={("API.Test", 443): ("127.0.0.1", 8443)},
+    )
+
+    assert policy.allowed_hosts == frozenset({"registry.example"})
+    assert dict(policy.host_map) == {("docs.test", 80): "127.0.0.1"}
+    assert dict(policy.connect_to) == {("api.test", 443): ("127.0.0.1", 8443)}
+
+
+# Parsing of curl-style mappings.
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("docs.test:443:127.0.0.1", (("docs.test", 443), "127.0.0.1")),
+        ("Docs.Test:8080:10.1.2.3", (("docs.test", 8080), "10.1.2.3")),
+        ("docs.test:443:[::1]", (("docs.test", 443), "::1")),
+        ("docs.test:443:::1", (("docs.test", 443), "::1")),
+    ],
+)
+def test_parse_resolve(value: str, expected: tuple[tuple[str, int], str]) -> None:
+    assert parse_resolve(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("docs.test:443", "HOST:PORT:ADDRESS"),
+        ("docs.test:https:127.0.0.1", "invalid port"),
+        ("docs.test:70000:127.0.0.1", "invalid port"),
+        ("docs.test:443:localhost", "IP address"),
+        (":443:127.0.0.1", "invalid host name"),
+    ],
+)
+def test_parse_resolve_invalid(value: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words) as caught:
+        parse_resolve(value)
+
+    assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("docs.test:443:127.0.0.1:8443", (("docs.test", 443), ("127.0.0.1", 8443))),
+        ("docs.test:443:[::1]:8443", (("docs.test", 443), ("::1", 8443))),
+    ],
+)
+def test_parse_connect_to(value: str, expected: tuple[tuple[str, int], tuple[str, int]]) -> None:
+    assert parse_connect_to(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["docs.test:443:127.0.0.1", "docs.test:443", "docs.test:443:127.0.0.1:x"]
+)
+def test_parse_connect_to_invalid(value: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(value))):
+        parse_connect_to(value)
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="XDG applies elsewhere")
+def test_default_cache_dir_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "valuetrace" / "fetch"
+
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert default_cache_dir() == Path.home() / ".cache" / "valuetrace" / "fetch"
 
 
 def test_public_address_passes() -> None:

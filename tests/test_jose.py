@@ -1,4 +1,4 @@
-"""Tests of enveloped credentials: compact JWS signing, decoding and verification."""
+"""Tests of enveloped credentials and presentations: compact JWS signing, decoding, verification."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -16,10 +17,14 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import OKPKey
 
 from valuetrace.did import (
+    EcKeyPair,
     Ed25519KeyPair,
+    KeyType,
+    PublicKey,
     build_did_web_document,
     did_key_document,
     did_key_from_public_key,
+    did_of,
     find_public_key,
     verify_ed25519,
 )
@@ -35,6 +40,13 @@ from valuetrace.vc import (
     is_enveloped,
     sign_enveloped,
     verify_jws,
+)
+from valuetrace.vc._jose_presentation import (
+    ENVELOPED_PRESENTATION_TYPE,
+    decode_enveloped_presentation,
+    is_enveloped_presentation,
+    sign_enveloped_presentation,
+    verify_enveloped_presentation,
 )
 
 ISSUER = "did:web:issuer.example:org"
@@ -310,7 +322,8 @@ def test_accept_alg_ed25519(key: Ed25519KeyPair, resolve: Callable[[str], bytes 
         ({"typ": "JWT"}, "$.header.typ"),
         ({"typ": None}, "$.header.typ"),
         ({"cty": "json"}, "$.header.cty"),
-        ({"cty": None}, "$.header.cty"),
+        ({"cty": "vp"}, "$.header.cty"),
+        ({"kid": ""}, "$.header.kid"),
         ({"crit": ["b64"], "b64": False}, "$.header.crit"),
     ],
 )
@@ -338,6 +351,13 @@ def test_reject_missing_kid(key: Ed25519KeyPair, resolve: Callable[[str], bytes 
 
     assert codes(findings) == ["envelope.header_invalid"]
     assert findings[0].path == "$.header.kid"
+
+
+def test_accept_missing_cty(key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]) -> None:
+    """cty is optional in VC-JOSE-COSE, and only a cty that is present must be vc."""
+    header = {name: value for name, value in HEADER.items() if name != "cty"}
+
+    assert verify_jws(decode_jws(sign_token(header, make_credential(), key)), resolve) == []
 
 
 def test_accept_media_type_spellings(
@@ -689,3 +709,358 @@ def test_credential_issuer(issuer: Any, expected: str | None) -> None:
 
 def test_credential_issuer_missing() -> None:
     assert credential_issuer({}) is None
+
+
+# JWT claims with a resolved key ----------------------------------------------------------------
+
+
+def test_reject_iss_other_issuer(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    payload = {**make_credential(), "iss": "did:web:attacker.example"}
+
+    findings = verify_jws(decode_jws(sign_token(HEADER, payload, key)), resolve)
+
+    assert codes(findings) == ["envelope.claim_mismatch"]
+    assert findings[0].path == "$.iss"
+
+
+def test_reject_vc_claim(key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]) -> None:
+    payload = {**make_credential(), "vc": make_credential()}
+
+    findings = verify_jws(decode_jws(sign_token(HEADER, payload, key)), resolve)
+
+    assert codes(findings) == ["envelope.claims_invalid"]
+    assert findings[0].path == "$.vc"
+
+
+def test_reject_payload_without_credential_type(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    payload = {**make_credential(), "type": ["DigitalProductPassport"]}
+
+    findings = verify_jws(decode_jws(sign_token(HEADER, payload, key)), resolve)
+
+    assert codes(findings) == ["envelope.payload_invalid"]
+    assert findings[0].path == "$.type"
+
+
+def test_exp_checked_at_given_time(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+    payload = {**make_credential(), "exp": int(expires.timestamp())}
+    decoded = decode_jws(sign_token(HEADER, payload, key))
+
+    before = verify_jws(decoded, resolve, now=expires - timedelta(seconds=1))
+    at_expiry = verify_jws(decoded, resolve, now=expires)
+
+    assert before == []
+    assert codes(at_expiry) == ["envelope.expired"]
+    assert "2030-01-01T00:00:00Z" in at_expiry[0].message
+
+
+def test_nbf_checked_at_given_time(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    not_before = datetime(2030, 1, 1, tzinfo=UTC)
+    payload = {**make_credential(), "nbf": not_before.timestamp()}
+    decoded = decode_jws(sign_token(HEADER, payload, key))
+
+    early = verify_jws(decoded, resolve, now=not_before - timedelta(seconds=1))
+    on_time = verify_jws(decoded, resolve, now=not_before)
+
+    assert codes(early) == ["envelope.not_yet_valid"]
+    assert on_time == []
+
+
+def test_sub_with_several_subjects(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    credential = make_credential()
+    credential["credentialSubject"] = [
+        {"id": "https://id.gs1.org/01/09520123456788"},
+        {"id": "https://id.gs1.org/01/09520123456795"},
+    ]
+    matching = {**credential, "sub": "https://id.gs1.org/01/09520123456795"}
+    other = {**credential, "sub": "https://id.gs1.org/01/00000000000000"}
+
+    assert verify_jws(decode_jws(sign_token(HEADER, matching, key)), resolve) == []
+    assert codes(verify_jws(decode_jws(sign_token(HEADER, other, key)), resolve)) == [
+        "envelope.claim_mismatch"
+    ]
+
+
+def test_presentation_token_as_credential(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    header = {**HEADER, "typ": "vp+jwt", "cty": "vp"}
+
+    findings = verify_jws(decode_jws(sign_token(header, make_credential(), key)), resolve)
+
+    assert codes(findings) == ["envelope.header_invalid", "envelope.header_invalid"]
+    assert "verify it as one" in findings[0].message
+
+
+# Presentations ---------------------------------------------------------------------------------
+
+HOLDER = "did:web:holder.example"
+HOLDER_KID = f"{HOLDER}#key-1"
+
+
+@pytest.fixture
+def holder_key() -> EcKeyPair:
+    return EcKeyPair.generate(KeyType.P256)
+
+
+@pytest.fixture
+def resolve_both(key: Ed25519KeyPair, holder_key: EcKeyPair) -> Callable[[str], PublicKey | None]:
+    documents = {
+        ISSUER: build_did_web_document(ISSUER, [("key-1", key.public_key)]),
+        HOLDER: build_did_web_document(HOLDER, [("key-1", holder_key.verification_key)]),
+    }
+
+    def resolve(kid: str) -> PublicKey | None:
+        document = documents.get(did_of(kid))
+        return None if document is None else find_public_key(document, kid)
+
+    return resolve
+
+
+def make_presentation(*credentials: Any, holder: Any = HOLDER) -> dict[str, Any]:
+    presentation: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:0b9c2f4e-6d8a-4e0f-9a53-4d2e8c1b7a10",
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": list(credentials),
+    }
+    if holder is not None:
+        presentation["holder"] = holder
+    return presentation
+
+
+def test_presentation_round_trip(
+    key: Ed25519KeyPair,
+    holder_key: EcKeyPair,
+    resolve_both: Callable[[str], PublicKey | None],
+) -> None:
+    credential = sign_enveloped(make_credential(), key, KID)
+    envelope = sign_enveloped_presentation(make_presentation(credential), holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(envelope, resolve_both)
+
+    assert result.findings == ()
+    assert result.verified
+    assert result.presentation == make_presentation(credential)
+    assert [item.credential for item in result.credentials] == [make_credential()]
+    assert result.credentials[0].envelope == credential
+    assert result.credentials[0].verified
+
+
+def test_presentation_envelope_shape(holder_key: EcKeyPair) -> None:
+    envelope = sign_enveloped_presentation(make_presentation(), holder_key, HOLDER_KID)
+    header = json.loads(b64url_decode(envelope["id"].split(",", 1)[1].split(".")[0]))
+
+    assert envelope["type"] == ENVELOPED_PRESENTATION_TYPE
+    assert envelope["id"].startswith("data:application/vp+jwt,")
+    assert is_enveloped_presentation(envelope)
+    assert not is_enveloped(envelope)
+    assert header == {"alg": "ES256", "kid": HOLDER_KID, "typ": "vp+jwt", "cty": "vp"}
+
+
+def test_presentation_signed_by_other_did(
+    key: Ed25519KeyPair, resolve_both: Callable[[str], PublicKey | None]
+) -> None:
+    """A presentation whose kid is not the holder's is rejected before any lookup."""
+    presentation = make_presentation(sign_enveloped(make_credential(), key, KID))
+    header = {**HEADER, "typ": "vp+jwt", "cty": "vp"}
+    envelope = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ENVELOPED_PRESENTATION_TYPE,
+        "id": "data:application/vp+jwt," + sign_token(header, presentation, key),
+    }
+
+    result = verify_enveloped_presentation(envelope, resolve_both)
+
+    assert codes(list(result.findings)) == ["signature.kid_mismatch"]
+    assert result.findings[0].path == "$.header.kid"
+
+
+def test_sign_presentation_other_did(key: Ed25519KeyPair) -> None:
+    with pytest.raises(ValueError, match="holder's DID document"):
+        sign_enveloped_presentation(make_presentation(), key, KID)
+
+
+def test_presentation_without_holder(
+    key: Ed25519KeyPair, resolve_both: Callable[[str], PublicKey | None]
+) -> None:
+    presentation = make_presentation(holder=None)
+    envelope = sign_enveloped_presentation(presentation, key, KID)
+
+    assert verify_enveloped_presentation(envelope, resolve_both).findings == ()
+
+
+def test_presentation_holder_key_not_found(key: Ed25519KeyPair, holder_key: EcKeyPair) -> None:
+    envelope = sign_enveloped_presentation(make_presentation(), holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(envelope, lambda kid: None)
+
+    assert codes(list(result.findings)) == ["signature.key_not_found"]
+    assert "authentication" in result.findings[0].message
+
+
+def test_presentation_tampered_credential(
+    key: Ed25519KeyPair,
+    holder_key: EcKeyPair,
+    resolve_both: Callable[[str], PublicKey | None],
+) -> None:
+    credential = sign_enveloped(make_credential(), key, KID)
+    header, _, signature = credential["id"].split(",", 1)[1].split(".")
+    changed = {**make_credential(), "validFrom": "2020-01-01T00:00:00Z"}
+    credential["id"] = f"{DATA_URL_PREFIX}{header}.{b64url_json(changed)}.{signature}"
+    envelope = sign_enveloped_presentation(make_presentation(credential), holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(envelope, resolve_both)
+
+    assert not result.verified
+    assert codes(list(result.findings)) == ["signature.invalid"]
+    assert result.findings[0].credential == "https://issuer.example/credentials/dpp-1"
+    assert not result.credentials[0].verified
+
+
+def test_presentation_skip_credentials(
+    key: Ed25519KeyPair,
+    holder_key: EcKeyPair,
+    resolve_both: Callable[[str], PublicKey | None],
+) -> None:
+    credential = sign_enveloped(make_credential(), key, KID)
+    credential["id"] = credential["id"][:-4] + "AAAA"
+    envelope = sign_enveloped_presentation(make_presentation(credential), holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(envelope, resolve_both, verify_credentials=False)
+
+    assert result.findings == ()
+    assert result.credentials[0].credential == make_credential()
+
+
+def test_presentation_single_credential_object(
+    key: Ed25519KeyPair,
+    holder_key: EcKeyPair,
+    resolve_both: Callable[[str], PublicKey | None],
+) -> None:
+    presentation = make_presentation()
+    presentation["verifiableCredential"] = sign_enveloped(make_credential(), key, KID)
+    envelope = sign_enveloped_presentation(presentation, holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(envelope, resolve_both)
+
+    assert result.verified
+    assert len(result.credentials) == 1
+
+
+def test_presentation_plain_credential(
+    holder_key: EcKeyPair, resolve_both: Callable[[str], PublicKey | None]
+) -> None:
+    envelope = sign_enveloped_presentation(
+        make_presentation(make_credential(), "not a credential"), holder_key, HOLDER_KID
+    )
+
+    result = verify_enveloped_presentation(envelope, resolve_both)
+
+    assert codes(list(result.findings)) == [
+        "presentation.credential_invalid",
+        "presentation.credential_invalid",
+    ]
+    assert [finding.path for finding in result.findings] == [
+        "$.verifiableCredential[0]",
+        "$.verifiableCredential[1]",
+    ]
+    assert [item.credential for item in result.credentials] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("challenge", "domain", "expected"),
+    [
+        ("c-123", "verifier.example", []),
+        ("c-999", "verifier.example", ["presentation.challenge_mismatch"]),
+        ("c-123", "other.example", ["presentation.domain_mismatch"]),
+        (None, None, []),
+    ],
+)
+def test_presentation_challenge_domain(
+    challenge: str | None,
+    domain: str | None,
+    expected: list[str],
+    holder_key: EcKeyPair,
+    resolve_both: Callable[[str], PublicKey | None],
+) -> None:
+    presentation = {**make_presentation(), "nonce": "c-123", "aud": ["verifier.example"]}
+    envelope = sign_enveloped_presentation(presentation, holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(
+        envelope, resolve_both, challenge=challenge, domain=domain
+    )
+
+    assert codes(list(result.findings)) == expected
+
+
+def test_presentation_expired(
+    holder_key: EcKeyPair, resolve_both: Callable[[str], PublicKey | None]
+) -> None:
+    presentation = {**make_presentation(), "exp": 1735689600}
+    envelope = sign_enveloped_presentation(presentation, holder_key, HOLDER_KID)
+
+    result = verify_enveloped_presentation(
+        envelope, resolve_both, now=datetime(2025, 6, 1, tzinfo=UTC)
+    )
+
+    assert codes(list(result.findings)) == ["envelope.expired"]
+
+
+def test_presentation_malformed_envelope(key: Ed25519KeyPair) -> None:
+    credential_envelope = sign_enveloped(make_credential(), key, KID)
+
+    result = verify_enveloped_presentation(credential_envelope, lambda kid: None)
+
+    assert codes(list(result.findings)) == ["envelope.malformed"]
+    assert result.presentation is None
+    with pytest.raises(EnvelopeError, match="not an enveloped presentation"):
+        decode_enveloped_presentation(credential_envelope)
+
+
+def test_presentation_needs_key_source(holder_key: EcKeyPair) -> None:
+    envelope = sign_enveloped_presentation(make_presentation(), holder_key, HOLDER_KID)
+
+    with pytest.raises(TypeError, match="resolve_key or presentation_key"):
+        verify_enveloped_presentation(envelope, None)
+
+
+def test_credential_verified_as_presentation(
+    key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    decoded = decode_envelope(sign_enveloped(make_credential(), key, KID))
+
+    findings = verify_jws(decoded, resolve, kind="presentation")
+
+    assert codes(findings) == [
+        "envelope.header_invalid",
+        "envelope.header_invalid",
+        "envelope.payload_invalid",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"alg": ["EdDSA"]}, "signature.alg_rejected"),
+        ({"alg": {"name": "EdDSA"}}, "signature.alg_rejected"),
+        ({"typ": ["vc+jwt"]}, "envelope.header_invalid"),
+        ({"cty": {"type": "vc"}}, "envelope.header_invalid"),
+    ],
+)
+def test_reject_header_values_not_strings(
+    change: dict[str, Any], code: str, key: Ed25519KeyPair, resolve: Callable[[str], bytes | None]
+) -> None:
+    compact = sign_token({**HEADER, **change}, make_credential(), key)
+
+    assert codes(verify_jws(decode_jws(compact), resolve)) == [code]

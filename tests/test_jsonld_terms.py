@@ -86,7 +86,7 @@ def expanded_types(expanded: Any) -> list[str]:
 
 
 def test_bundled_contexts_all_load() -> None:
-    assert len(BUNDLED_CONTEXTS) == 7
+    assert len(BUNDLED_CONTEXTS) == 9
     for url in BUNDLED_CONTEXTS:
         document = load_context(url)
         assert document is not None, url
@@ -528,3 +528,22 @@ def test_two_type_keys() -> None:
     assert "kept" in expanded
     assert "dropped" not in expanded
     assert undefined_paths(check_terms(document)) == {"$.zzUnknown"}
+
+
+def test_context_registered_after_failure() -> None:
+    from valuetrace.jsonld import register_context
+
+    url = "https://example.org/contexts/registered-late/v1"
+    document = {
+        "@context": [VC_V2, url],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"lateTerm": 1},
+    }
+
+    before = [finding.code for finding in check_terms(document)]
+    register_context(url, {"@context": {"lateTerm": "https://example.org/vocab#lateTerm"}})
+    after = [finding.code for finding in check_terms(document)]
+
+    assert before == ["jsonld.context_unavailable"]
+    assert after == []

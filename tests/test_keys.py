@@ -1,4 +1,4 @@
-"""Tests of Ed25519 key pairs and encrypted key files."""
+"""Tests of Ed25519 key pairs and encrypted key files of Ed25519, P-256 and P-384 keys."""
 
 from __future__ import annotations
 
@@ -12,14 +12,19 @@ from pathlib import Path
 import pytest
 
 from valuetrace.did import (
+    EcKeyPair,
     Ed25519KeyPair,
+    KeyType,
+    PublicKey,
     decrypt_private_key,
     encrypt_private_key,
     key_secret_from_env,
     load_key_file,
+    public_key_of_encrypted,
     save_key_file,
     verify_ed25519,
 )
+from valuetrace.did._keys import generate_key_pair
 from valuetrace.errors import SigningKeyError
 
 # RFC 8032 section 7.1, TEST 1: an empty message.
@@ -34,6 +39,29 @@ VC_JOSE_D = "cbxP1TvbhLteRSspEvwxEuFKRDHWpGmPla8ePI0cmv8"
 VC_JOSE_X = "NvUhsjZe7Mdv8Esoc60o3ma1U5j2tFUTDsOQd39xMnI"
 
 PASSPHRASE = "correct horse battery staple"
+
+# A version 1 key file, written by valuetrace before key files held other key types than
+# Ed25519. Its private key is the seed bytes 0x00 to 0x1f, its passphrase VERSION_ONE_PASSPHRASE.
+VERSION_ONE_BLOB = b"""{
+  "format": "valuetrace-ed25519-key",
+  "version": 1,
+  "publicKeyMultibase": "z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd",
+  "kdf": {
+    "name": "scrypt",
+    "salt": "S6V6VhajfvfY3yn9bstMmA==",
+    "n": 16384,
+    "r": 8,
+    "p": 1
+  },
+  "cipher": {
+    "name": "AES-256-GCM",
+    "nonce": "SvyqMz6Gmp6ZPiHj"
+  },
+  "ciphertext": "drabfuTfGiw4AUQj4zXPla84N8vzagAwhq1afYsLpk0OR3tMzQExiiKdASsAcAdp"
+}
+"""
+VERSION_ONE_PASSPHRASE = "version one passphrase"
+VERSION_ONE_SEED = bytes(range(32))
 
 
 def b64url_decode(text: str) -> bytes:
@@ -154,8 +182,9 @@ def test_encrypt_blob_format() -> None:
     blob = encrypt_private_key(key, PASSPHRASE)
     document = json.loads(blob)
 
-    assert document["format"] == "valuetrace-ed25519-key"
-    assert document["version"] == 1
+    assert document["format"] == "valuetrace-signing-key"
+    assert document["version"] == 2
+    assert document["keyType"] == "Ed25519"
     assert document["publicKeyMultibase"] == key.public_multibase
     assert document["kdf"]["name"] == "scrypt"
     assert len(base64.b64decode(document["kdf"]["salt"])) == 16
@@ -361,3 +390,156 @@ def test_key_secret_from_env_decrypts(tmp_path: Path) -> None:
 
     assert secret is not None
     assert load_key_file(path, secret).public_key == key.public_key
+
+
+# Key types and key file versions ----------------------------------------------------------------
+
+
+def test_version_one_blob_decrypts() -> None:
+    key = decrypt_private_key(VERSION_ONE_BLOB, VERSION_ONE_PASSPHRASE)
+
+    assert isinstance(key, Ed25519KeyPair)
+    assert key.private_bytes() == VERSION_ONE_SEED
+    assert key.public_multibase == "z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd"
+
+
+def test_version_one_blob_public_key() -> None:
+    public_key = public_key_of_encrypted(VERSION_ONE_BLOB)
+
+    assert public_key == Ed25519KeyPair.from_private_bytes(VERSION_ONE_SEED).verification_key
+
+
+def test_version_one_blob_wrong_passphrase() -> None:
+    with pytest.raises(SigningKeyError, match="passphrase is wrong"):
+        decrypt_private_key(VERSION_ONE_BLOB, PASSPHRASE)
+
+
+def test_version_one_blob_swapped_public_key() -> None:
+    document = json.loads(VERSION_ONE_BLOB)
+    document["publicKeyMultibase"] = Ed25519KeyPair.generate().public_multibase
+
+    with pytest.raises(SigningKeyError, match="encrypted key is damaged"):
+        decrypt_private_key(json.dumps(document).encode(), VERSION_ONE_PASSPHRASE)
+
+
+def test_version_one_wrong_version() -> None:
+    document = json.loads(VERSION_ONE_BLOB)
+    document["version"] = 2
+
+    with pytest.raises(SigningKeyError, match="unsupported key file version 2"):
+        decrypt_private_key(json.dumps(document).encode(), VERSION_ONE_PASSPHRASE)
+
+
+def test_downgrade_to_version_one_fails() -> None:
+    """A version 2 file relabelled as version 1 binds other associated data and fails."""
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["format"] = "valuetrace-ed25519-key"
+    document["version"] = 1
+    del document["keyType"]
+
+    with pytest.raises(SigningKeyError, match="passphrase is wrong, or the encrypted key"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+@pytest.mark.parametrize("key_type", [KeyType.P256, KeyType.P384])
+def test_ec_round_trip(key_type: KeyType) -> None:
+    key = EcKeyPair.generate(key_type)
+
+    restored = decrypt_private_key(encrypt_private_key(key, PASSPHRASE), PASSPHRASE)
+
+    assert isinstance(restored, EcKeyPair)
+    assert restored.key_type is key_type
+    assert restored.private_bytes() == key.private_bytes()
+    assert restored.verification_key == key.verification_key
+
+
+@pytest.mark.parametrize(
+    ("key_type", "prefix", "private_length"),
+    [(KeyType.P256, "zDn", 32), (KeyType.P384, "z82", 48)],
+)
+def test_ec_blob_format(key_type: KeyType, prefix: str, private_length: int) -> None:
+    key = EcKeyPair.generate(key_type)
+
+    blob = encrypt_private_key(key, PASSPHRASE)
+    document = json.loads(blob)
+
+    assert document["keyType"] == key_type.value
+    assert document["publicKeyMultibase"].startswith(prefix)
+    # AES-GCM adds a 16-byte tag to the private scalar.
+    assert len(base64.b64decode(document["ciphertext"])) == private_length + 16
+    for leaked in encodings_of(key.private_bytes()):
+        assert leaked not in blob
+
+
+def test_ec_public_key_of_encrypted() -> None:
+    key = EcKeyPair.generate(KeyType.P384)
+
+    public_key = public_key_of_encrypted(encrypt_private_key(key, PASSPHRASE))
+
+    assert public_key == key.verification_key
+    assert public_key.key_type is KeyType.P384
+
+
+def test_ec_swapped_public_key() -> None:
+    document = json.loads(encrypt_private_key(EcKeyPair.generate(KeyType.P256), PASSPHRASE))
+    document["publicKeyMultibase"] = EcKeyPair.generate(KeyType.P256).public_multibase
+
+    with pytest.raises(SigningKeyError, match="encrypted key is damaged"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_key_type_disagrees_with_key() -> None:
+    document = json.loads(encrypt_private_key(EcKeyPair.generate(KeyType.P256), PASSPHRASE))
+    document["keyType"] = "P-384"
+
+    with pytest.raises(SigningKeyError, match=r"'keyType' is 'P-384'.*contains a P-256 key"):
+        public_key_of_encrypted(json.dumps(document).encode())
+
+
+def test_key_type_unsupported() -> None:
+    document = json.loads(encrypt_private_key(EcKeyPair.generate(KeyType.P256), PASSPHRASE))
+    document["keyType"] = "P-521"
+
+    with pytest.raises(SigningKeyError, match="unsupported 'keyType' 'P-521'"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_key_type_swapped_with_public_key() -> None:
+    """Replacing a P-256 key's type and public key by a P-384 pair's fails to decrypt."""
+    document = json.loads(encrypt_private_key(EcKeyPair.generate(KeyType.P256), PASSPHRASE))
+    other = EcKeyPair.generate(KeyType.P384)
+    document["keyType"] = "P-384"
+    document["publicKeyMultibase"] = other.public_multibase
+
+    with pytest.raises(SigningKeyError, match="passphrase is wrong, or the encrypted key"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)
+
+
+def test_ec_key_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.key"
+    key = EcKeyPair.generate(KeyType.P256)
+
+    save_key_file(path, key, PASSPHRASE)
+    loaded = load_key_file(path, PASSPHRASE)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert loaded == key
+    assert key.verification_key.verify(loaded.sign(b"data"), b"data")
+
+
+@pytest.mark.parametrize("key_type", list(KeyType))
+def test_generate_key_pair_types(key_type: KeyType) -> None:
+    key = generate_key_pair(key_type)
+
+    assert key.key_type is key_type
+    assert isinstance(key.verification_key, PublicKey)
+    assert key.verification_key.verify(key.sign(b"data"), b"data")
+
+
+@pytest.mark.parametrize("format_value", [["valuetrace-signing-key"], None, 2])
+def test_decrypt_format_not_string(format_value: object) -> None:
+    document = json.loads(encrypt_private_key(Ed25519KeyPair.generate(), PASSPHRASE))
+    document["format"] = format_value
+
+    with pytest.raises(SigningKeyError, match="not a valuetrace key file"):
+        decrypt_private_key(json.dumps(document).encode(), PASSPHRASE)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import json
 import os
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,8 +18,19 @@ import typer
 from rich.console import Console
 
 from valuetrace import __version__
-from valuetrace.chain import Sources, load_credential_files, render_report, verify_chain
+from valuetrace.chain import (
+    TRUST_FILE_ENV,
+    Sources,
+    TrustSettings,
+    load_credential_files,
+    load_trust_file,
+    render_report,
+    trust_file_from_env,
+    verify_chain,
+)
 from valuetrace.chain._check import parse_datetime
+from valuetrace.did import KeyType
+from valuetrace.did._keys import SigningKeyPair
 from valuetrace.errors import EnvelopeError, ValuetraceError
 from valuetrace.findings import Finding, Severity, has_errors
 
@@ -138,7 +152,8 @@ def verify(
     target: Annotated[
         str,
         typer.Argument(
-            help="A product's GS1 Digital Link URI, a credential URL in the store, or a file."
+            help="A product's GS1 Digital Link URI, a credential URL (in the store, or on the "
+            "web with --online), or a file."
         ),
     ],
     store: StoreOption = None,
@@ -154,6 +169,41 @@ def verify(
         list[str] | None,
         typer.Option("--trust-did", help="DID of a trusted register (trust root); repeatable."),
     ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="Verify TARGET, one credential or presentation file, with this verification "
+            "method (a JWK, or a Multikey or JsonWebKey document) instead of resolving its "
+            "issuer; no chain walk, store or network is used.",
+        ),
+    ] = None,
+    trust_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust-file",
+            metavar="FILE",
+            help="TOML or JSON file of trusted registers and accreditation bodies "
+            f"(default: the file named by {TRUST_FILE_ENV}, if set).",
+        ),
+    ] = None,
+    accreditation_body: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-accreditation-body",
+            metavar="DID",
+            help="DID of a trusted accreditation body; repeatable.",
+        ),
+    ] = None,
+    require_accreditation: Annotated[
+        bool,
+        typer.Option(
+            "--require-accreditation",
+            help="Accept a conformity credential as evidence only when its issuer has an "
+            "accreditation from a trusted accreditation body.",
+        ),
+    ] = False,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Verify as of this ISO 8601 time instead of now."),
@@ -167,20 +217,129 @@ def verify(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as one JSON object.")
     ] = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Fetch the credentials, status lists, DID documents and Digital Link linksets "
+            "that the files and the store do not have (default: no network access).",
+        ),
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Also read documents that earlier --online runs left in the cache, even "
+            "expired ones, without network access.",
+        ),
+    ] = False,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            metavar="HOST:PORT:ADDRESS",
+            help="Connect to ADDRESS for HOST:PORT instead of asking DNS, like curl; the "
+            "address may be loopback or private and the host may use plain HTTP; repeatable.",
+        ),
+    ] = None,
+    connect_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--connect-to",
+            metavar="HOST:PORT:ADDRESS:PORT",
+            help="Like --resolve, but also connect to another port, like curl; repeatable.",
+        ),
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="HOST",
+            help="Host name that may resolve to private or loopback addresses; repeatable.",
+        ),
+    ] = None,
+    allow_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-network",
+            metavar="CIDR",
+            help="Network such as 10.20.0.0/16 whose addresses are accepted even if private "
+            "or loopback; repeatable.",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle",
+            metavar="FILE",
+            help="PEM file of CA certificates that HTTPS servers are checked against, "
+            "instead of the system trust store.",
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="Folder of the fetch cache (default: valuetrace/fetch in the user's cache "
+            "folder, such as ~/.cache/valuetrace/fetch).",
+        ),
+    ] = None,
+    fetch_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--fetch-timeout",
+            metavar="SECONDS",
+            min=0.001,
+            help="Time limit for fetching one document, redirects included, in seconds "
+            "(default: 30).",
+        ),
+    ] = None,
+    fetch_max_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--fetch-max-bytes",
+            metavar="BYTES",
+            min=1,
+            help="Largest document fetched, in bytes (default: 16 MiB).",
+        ),
+    ] = None,
 ) -> None:
     """Walk a product's value chain and check every credential on the way.
+
+    Nothing is fetched from the network unless --online is given.
 
     Exit code 0 when the report is verified, 1 when it is not, 2 for misuse or unreadable input.
     """
     moment = _parse_time(at)
+    if key is not None:
+        from valuetrace._cli_verify_key import verify_with_key_file
+
+        raise typer.Exit(verify_with_key_file(Path(target), key, as_json=as_json, at=moment))
+    trust = _trust_settings(
+        trust_did or [], trust_file, accreditation_body or [], require_accreditation
+    )
+    fetch_options = _FetchOptions(
+        online=online,
+        offline=offline,
+        resolve=resolve or [],
+        connect_to=connect_to or [],
+        allow_host=allow_host or [],
+        allow_network=allow_network or [],
+        ca_bundle=ca_bundle,
+        cache=cache,
+        timeout=fetch_timeout,
+        max_bytes=fetch_max_bytes,
+    )
+    fetcher = _open_fetcher(fetch_options)
     opened = _open_store(store, must_exist=True)
-    if opened is None and not credentials:
+    if opened is None and not credentials and not online:
         error_console.print(
             f"note: no store at {_store_path(store)} and no --credentials given, so only "
             "TARGET itself can be read; pass --store PATH or --credentials PATH",
             highlight=False,
         )
-    sources = Sources(store=opened)
+    sources = Sources(store=opened, fetcher=fetcher)
     try:
         paths = list(credentials or [])
         target_path = Path(target)
@@ -192,7 +351,11 @@ def verify(
     except ValuetraceError as exc:
         _fail(str(exc))
 
-    report = _run_verification(target, sources, moment, trust_did or [], max_depth, as_json)
+    try:
+        report = _run_verification(target, sources, moment, trust, max_depth, as_json)
+    finally:
+        if fetcher is not None:
+            fetcher.close()
     if as_json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -206,24 +369,117 @@ def _looks_like_path(target: str) -> bool:
     return "://" not in target and not target.startswith(("did:", "urn:"))
 
 
+def _trust_settings(
+    trust_dids: list[str],
+    trust_file: Path | None,
+    accreditation_bodies: list[str],
+    require_accreditation: bool,
+) -> TrustSettings:
+    """Combine the trust options with the trust file (given, or named by the environment)."""
+    try:
+        settings = TrustSettings.of(
+            trust_dids, accreditation_bodies, require_accreditation=require_accreditation
+        )
+        path = trust_file or trust_file_from_env()
+        if path is not None:
+            settings = settings.merged(load_trust_file(path))
+    except ValuetraceError as exc:
+        _fail(str(exc))
+    return settings
+
+
 def _run_verification(
     target: str,
     sources: Sources,
     moment: datetime,
-    trusted: list[str],
+    trust: TrustSettings,
     max_depth: int,
     quiet: bool,
 ) -> Any:
     if quiet or not error_console.is_terminal:
-        return verify_chain(target, sources, at=moment, trusted_dids=trusted, max_depth=max_depth)
+        return verify_chain(target, sources, at=moment, trust=trust, max_depth=max_depth)
     with error_console.status("walking the chain") as status:
 
         def progress(count: int, ref: str) -> None:
             status.update(f"walking the chain: {count} credentials checked, last {ref}")
 
         return verify_chain(
-            target, sources, at=moment, trusted_dids=trusted, max_depth=max_depth, progress=progress
+            target, sources, at=moment, trust=trust, max_depth=max_depth, progress=progress
         )
+
+
+@dataclass(frozen=True)
+class _FetchOptions:
+    """The fetch options of ``valuetrace verify`` as given on the command line."""
+
+    online: bool
+    offline: bool
+    resolve: list[str]
+    connect_to: list[str]
+    allow_host: list[str]
+    allow_network: list[str]
+    ca_bundle: Path | None
+    cache: Path | None
+    timeout: float | None
+    max_bytes: int | None
+
+    def network_options(self) -> list[str]:
+        """Return the names of the given options that only matter when fetching online."""
+        present = {
+            "--resolve": bool(self.resolve),
+            "--connect-to": bool(self.connect_to),
+            "--allow-host": bool(self.allow_host),
+            "--allow-network": bool(self.allow_network),
+            "--ca-bundle": self.ca_bundle is not None,
+            "--fetch-timeout": self.timeout is not None,
+            "--fetch-max-bytes": self.max_bytes is not None,
+        }
+        return [name for name, is_present in present.items() if is_present]
+
+
+def _open_fetcher(options: _FetchOptions) -> Any:
+    """Build the fetcher of ``verify``, or return None without --online or --offline."""
+    from valuetrace.fetch import (
+        Fetcher,
+        FetchPolicy,
+        Timeouts,
+        default_cache_dir,
+        parse_connect_to,
+        parse_resolve,
+    )
+
+    if options.online and options.offline:
+        _fail("--online and --offline exclude each other; give one of them")
+    if not options.online:
+        ignored = options.network_options()
+        if ignored:
+            _fail(f"{', '.join(ignored)} only apply with --online; add --online")
+        if not options.offline:
+            if options.cache is not None:
+                _fail("--cache applies with --online or --offline; add one of them")
+            return None
+
+    try:
+        host_map = dict(parse_resolve(value) for value in options.resolve)
+        connect_map = dict(parse_connect_to(value) for value in options.connect_to)
+        networks = tuple(ipaddress.ip_network(value) for value in options.allow_network)
+        policy = FetchPolicy(
+            allowed_hosts=frozenset(options.allow_host),
+            allowed_networks=networks,
+            host_map=host_map,
+            connect_to=connect_map,
+            ca_bundle=options.ca_bundle,
+            offline=options.offline,
+        )
+        if options.timeout is not None:
+            policy = replace(policy, timeout=Timeouts(total=options.timeout))
+        if options.max_bytes is not None:
+            policy = replace(policy, max_bytes=options.max_bytes)
+        return Fetcher(policy, cache_dir=options.cache or default_cache_dir())
+    except ValueError as exc:
+        _fail(f"invalid fetch option: {exc}")
+    except ValuetraceError as exc:
+        _fail(str(exc))
 
 
 # -- validate ----------------------------------------------------------------------------------
@@ -270,6 +526,17 @@ def _validate_file(path: Path) -> list[Finding]:
                 "the envelope was decoded but its signature was not checked; "
                 "use 'valuetrace verify'",
                 ref,
+            )
+        )
+    elif "proof" in document:
+        findings.append(
+            Finding(
+                "signature.unchecked",
+                Severity.INFO,
+                "the credential has an embedded proof that was not checked; "
+                "use 'valuetrace verify'",
+                ref,
+                "$.proof",
             )
         )
     findings.extend(validate_credential(document, credential_ref=ref))
@@ -322,6 +589,57 @@ def validate(
 # -- issue, keys, did --------------------------------------------------------------------------
 
 
+class ProofFormat(StrEnum):
+    """Securing mechanisms of ``valuetrace issue --proof``."""
+
+    JOSE = "jose"
+    EDDSA_JCS_2022 = "eddsa-jcs-2022"
+    EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
+    ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
+
+
+def _check_proof_key(proof: ProofFormat, key_type: KeyType, key_id: str) -> None:
+    """Exit with an error unless ``proof`` can sign with a key of ``key_type``."""
+    accepted: frozenset[KeyType] = frozenset(KeyType)
+    if proof is not ProofFormat.JOSE:
+        from valuetrace.vc._cryptosuites import CRYPTOSUITES
+
+        accepted = CRYPTOSUITES[proof.value].key_types
+    if key_type in accepted:
+        return
+    names = " or ".join(sorted(item.value for item in accepted))
+    _fail(
+        f"--proof {proof.value} signs with {names} keys, but {key_id} is a {key_type.value} key; "
+        "choose another --proof or a key of a fitting type"
+    )
+
+
+def _secure_credential(
+    credential: dict[str, Any], key: SigningKeyPair, key_id: str, proof: ProofFormat
+) -> dict[str, Any]:
+    """Sign ``credential`` with the securing mechanism ``proof``.
+
+    Raises ``ValueError`` when ``key_id`` is not a key of the credential's issuer or the key
+    does not fit ``proof``, and a ``ValuetraceError`` when ``key_id`` is not a DID URL or an
+    RDF cryptosuite cannot canonicalize the credential.
+    """
+    from valuetrace.did import did_of
+    from valuetrace.vc import credential_issuer, sign_enveloped
+    from valuetrace.vc._dataintegrity import add_proof
+
+    if proof is ProofFormat.JOSE:
+        return sign_enveloped(credential, key, key_id)
+
+    issuer = credential_issuer(credential)
+    if issuer is None or did_of(key_id) != issuer:
+        raise ValueError(
+            f"--key-id {key_id} is not a key of the credential's issuer {issuer!r}: sign with a "
+            "key from the issuer's DID document"
+        )
+    created = datetime.now(UTC).replace(microsecond=0)
+    return add_proof(credential, key, key_id, cryptosuite=proof.value, created=created)
+
+
 @app.command()
 def issue(
     source: Annotated[Path, typer.Argument(help="Plain credential JSON to sign.")],
@@ -338,13 +656,21 @@ def issue(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Also write the enveloped credential to this file."),
+        typer.Option("--output", "-o", help="Also write the secured credential to this file."),
     ] = None,
+    proof: Annotated[
+        ProofFormat,
+        typer.Option(
+            "--proof",
+            help="Securing mechanism: jose wraps the credential in an enveloped VC (vc+jwt) "
+            "and works with every key type; eddsa-* Data Integrity proofs need an Ed25519 key, "
+            "ecdsa-rdfc-2019 a P-256 or P-384 key.",
+        ),
+    ] = ProofFormat.JOSE,
 ) -> None:
-    """Validate a credential, sign it as an enveloped VC (vc+jwt) and store it."""
-    from valuetrace.did import decrypt_private_key
+    """Validate a credential, secure it (enveloped VC or Data Integrity proof) and store it."""
+    from valuetrace.did import decrypt_private_key, public_key_of_encrypted
     from valuetrace.untp import validate_credential
-    from valuetrace.vc import sign_enveloped
 
     try:
         credential = json.loads(source.read_bytes())
@@ -358,6 +684,8 @@ def issue(
 
     if is_enveloped(credential):
         _fail(f"{source} is already an enveloped (signed) credential; give the plain credential")
+    if "proof" in credential:
+        _fail(f"{source} already has a proof; give the plain credential")
     findings = validate_credential(credential, credential_ref=str(source))
     if has_errors(findings):
         for finding in findings:
@@ -384,13 +712,14 @@ def issue(
             "create one with 'valuetrace keys new'"
         )
     try:
+        _check_proof_key(proof, public_key_of_encrypted(blob).key_type, key_id)
         key = decrypt_private_key(blob, _secret())
-        envelope = sign_enveloped(credential, key, key_id)
+        secured = _secure_credential(credential, key, key_id, proof)
     except ValuetraceError as exc:
         _fail(str(exc))
     except ValueError as exc:
         _fail(str(exc))
-    content = json.dumps(envelope, separators=(",", ":")).encode()
+    content = json.dumps(secured, separators=(",", ":")).encode()
     from valuetrace.chain import subject_keys
     from valuetrace.vc import credential_issuer
 
@@ -431,17 +760,22 @@ def keys_new(
     fragment: Annotated[
         str, typer.Option("--fragment", help="Fragment of the verification method id.")
     ] = "key-1",
+    key_type: Annotated[
+        KeyType,
+        typer.Option("--type", help="Key algorithm of the new key.", case_sensitive=False),
+    ] = KeyType.ED25519,
     store: StoreOption = None,
 ) -> None:
-    """Create an Ed25519 signing key, encrypted with a passphrase, in the store.
+    """Create a signing key (Ed25519, P-256 or P-384), encrypted with a passphrase, in the store.
 
     The passphrase comes from $VALUETRACE_KEY_PASSPHRASE or is asked for.
     """
-    from valuetrace.did import Ed25519KeyPair, did_key_from_public_key, encrypt_private_key
+    from valuetrace.did import did_key_from_public_key, encrypt_private_key
+    from valuetrace.did._keys import generate_key_pair
 
-    key = Ed25519KeyPair.generate()
+    key = generate_key_pair(key_type)
     if did is None:
-        did = did_key_from_public_key(key.public_key)
+        did = did_key_from_public_key(key.verification_key)
         kid = f"{did}#{did.removeprefix('did:key:')}"
     else:
         if not did.startswith("did:"):
@@ -457,7 +791,8 @@ def keys_new(
         _fail(str(exc))
     opened.close()
     print(f"key id: {kid}")
-    print(f"public key (multibase): {key.public_multibase}")
+    print(f"key type: {key.key_type.value}")
+    print(f"public key (multibase): {key.verification_key.multibase()}")
 
 
 @did_app.command("web")
@@ -479,8 +814,16 @@ def did_web(
         typer.Option("--output", "-o", help="Write did.json here instead of printing it."),
     ] = None,
 ) -> None:
-    """Build the DID document of a did:web identity from its keys in the store."""
-    from valuetrace.did import build_did_web_document, did_web_to_url, public_key_of_encrypted
+    """Build the DID document of a did:web identity from its keys in the store.
+
+    Each Ed25519, P-256 or P-384 key is published as a Multikey verification method.
+    """
+    from valuetrace.did import (
+        PublicKey,
+        build_did_web_document,
+        did_web_to_url,
+        public_key_of_encrypted,
+    )
 
     try:
         location = did_web_to_url(did)
@@ -495,7 +838,7 @@ def did_web(
     kids = key_id or [kid for kid in opened.list_keys() if kid.split("#")[0] == did]
     if not kids:
         _fail(f"no key of {did} in the store; create one with 'valuetrace keys new --did {did}'")
-    keys: list[tuple[str, bytes]] = []
+    keys: list[tuple[str, bytes | PublicKey]] = []
     for kid in kids:
         blob = opened.get_key(kid)
         if blob is None:

@@ -6,7 +6,9 @@ discovers in a credential are findings (see :mod:`valuetrace.findings`), not exc
     ValuetraceError
     ├── InputError            unreadable input: malformed JSON, a truncated JWT, a bad identifier
     │   ├── EnvelopeError     an enveloped credential or JWS that cannot be decoded
-    │   └── DigitalLinkError  a GS1 Digital Link URI that is malformed or fails a check digit
+    │   ├── DigitalLinkError  a GS1 Digital Link URI that is malformed or fails a check digit
+    │   └── JsonLdError       JSON-LD that cannot become RDF without losing data (in jsonld)
+    ├── CanonicalizationError RDF that cannot be canonicalized in time (in jsonld)
     ├── SigningKeyError       a key that cannot be created, read or decrypted
     ├── DIDError              a DID that is malformed or of an unsupported method
     └── StoreError            the store cannot be opened or written

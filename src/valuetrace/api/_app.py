@@ -1,4 +1,4 @@
-"""The FastAPI application: an EPCIS 2.0 event repository over HTTP."""
+"""The FastAPI application: an EPCIS 2.0 event repository and VC-API endpoints over HTTP."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from valuetrace import __version__
-from valuetrace.api._epcis import router
+from valuetrace.api._epcis import router as epcis_router
+from valuetrace.api._issuing import DEFAULT_SECURING, SECURING_MECHANISMS, IssuerKey
 from valuetrace.api._problems import install_problem_handlers
+from valuetrace.api._vcapi import router as vcapi_router
+from valuetrace.api._verifying import Verifier
 from valuetrace.epcis import DEFAULT_MAX_DOCUMENT_BYTES, EventRepository
+from valuetrace.store import Store
 
 __all__ = ["create_app"]
 
@@ -57,16 +61,35 @@ class _RequestLogMiddleware:
 
 
 def create_app(
-    database_url: str | Path, *, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    database_url: str | Path,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    issuer: IssuerKey | None = None,
+    securing: str = DEFAULT_SECURING,
 ) -> FastAPI:
-    """Create the HTTP application on the event repository at ``database_url``.
+    """Create the HTTP application on the event repository and store at ``database_url``.
 
-    The repository is opened (and migrated when new) right away, so a wrong URL fails here, and
+    The database is opened (and migrated when new) right away, so a wrong URL fails here, and
     closed when the application shuts down. Request bodies over ``max_document_bytes`` get 413.
+    ``issuer`` is the key that ``POST /credentials/issue`` signs with; without it that endpoint
+    returns 503. ``securing`` names the securing mechanism for requests that choose none.
+    Raises ``ValueError`` for an unknown ``securing`` or one that cannot use the issuer's key.
     """
     if max_document_bytes < 1:
         raise ValueError(f"max_document_bytes must be positive, not {max_document_bytes}")
+    mechanism = SECURING_MECHANISMS.get(securing)
+    if mechanism is None:
+        raise ValueError(
+            f"securing mechanism {securing!r} is unknown. Use one of {sorted(SECURING_MECHANISMS)}"
+        )
+    if issuer is not None:
+        mechanism.check_key(issuer)
     repository = EventRepository.open(database_url)
+    try:
+        store = Store.open(database_url)
+    except Exception:
+        repository.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,17 +97,22 @@ def create_app(
             yield
         finally:
             repository.close()
-            LOGGER.info("closed the event repository")
+            store.close()
+            LOGGER.info("closed the event repository and the store")
 
     app = FastAPI(
-        title="valuetrace EPCIS repository",
+        title="valuetrace node",
         version=__version__,
-        summary="Capture, query and trace EPCIS 2.0 events.",
+        summary="Capture, query and trace EPCIS 2.0 events; issue and verify credentials.",
         lifespan=lifespan,
     )
     app.state.repository = repository
     app.state.max_document_bytes = max_document_bytes
+    app.state.vc_issuer = issuer
+    app.state.vc_securing = securing
+    app.state.vc_verifier = Verifier(store)
     install_problem_handlers(app)
-    app.include_router(router)
+    app.include_router(epcis_router)
+    app.include_router(vcapi_router)
     app.add_middleware(_RequestLogMiddleware)
     return app

@@ -132,7 +132,7 @@ def check_credential(
 
     if is_enveloped(document):
         checked.enveloped = True
-        _check_envelope(checked, document, resolve_did, {} if key_cache is None else key_cache)
+        _check_envelope(checked, document, resolve_did, at, {} if key_cache is None else key_cache)
     else:
         checked.credential = document
         checked.issuer = credential_issuer(document)
@@ -190,6 +190,7 @@ def _check_envelope(
     checked: CheckedCredential,
     document: dict[str, Any],
     resolve_did: DidResolver,
+    at: datetime,
     key_cache: dict[str, PublicKey],
 ) -> None:
     try:
@@ -205,7 +206,7 @@ def _check_envelope(
     def resolve_key(kid: str) -> PublicKey | None:
         return lookup_key(kid, resolve_did, key_cache, missing_dids)
 
-    findings = verify_jws(decoded, resolve_key, credential_ref=checked.label)
+    findings = verify_jws(decoded, resolve_key, credential_ref=checked.label, now=at)
     if missing_dids:
         findings = [f for f in findings if f.code != "signature.key_not_found"]
         for did in sorted(missing_dids):
@@ -229,7 +230,8 @@ def _check_embedded_proof(
     at: datetime,
     key_cache: dict[str, PublicKey],
 ) -> None:
-    """Verify Data Integrity proofs (eddsa-jcs-2022) with keys of the issuer's DID only."""
+    """Verify Data Integrity proofs (eddsa-jcs-2022, eddsa-rdfc-2022, ecdsa-rdfc-2019) with keys
+    of the issuer's DID only."""
     foreign: set[str] = set()
 
     def resolve_key(verification_method: str) -> PublicKey | None:

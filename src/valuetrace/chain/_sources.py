@@ -1,8 +1,9 @@
-"""The sources of the chain walk: credentials and DID documents from files and the store.
+"""The sources of the chain walk: credentials and DID documents from files, the store and the web.
 
 The walk never reaches the network itself. It reads through a :class:`Sources` object, which
-looks in the credentials handed over on the command line first and in the store second. Every
-lookup is a read: the walk never writes to the store.
+looks in the credentials handed over on the command line first and in the store second. Only a
+:class:`Sources` given a :class:`~valuetrace.fetch.Fetcher` goes on to the web, and only for what
+the files and the store do not have. Every lookup is a read: the walk never writes to the store.
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-from valuetrace.chain._graph import as_list, nested_id
+from valuetrace.chain._graph import as_list, gs1_link, nested_id
 from valuetrace.did import did_key_document
+from valuetrace.did._didweb import DID_WEB_PREFIX
+from valuetrace.did._resolve import DIDResolutionError, resolve_did_document
 from valuetrace.errors import DIDError, DigitalLinkError, EnvelopeError, InputError
+from valuetrace.fetch import Fetcher, FetchError, FetchFailed
+from valuetrace.findings import Finding, Severity
 from valuetrace.resolver import DigitalLink, Resolver, parse_digital_link
 from valuetrace.store import Store
 from valuetrace.vc import decode_envelope, is_enveloped
@@ -27,6 +33,21 @@ LOGGER = logging.getLogger(__name__)
 
 UNTP_LINK_TYPE = "https://test.uncefact.org/vocabulary/linkTypes/"
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
+LINKSET_MEDIA_TYPE = "application/linkset+json"
+
+# Advice per failure code, appended to the finding's message. A refused fetch needs none,
+# because the fetcher's reason names the setting that allows it.
+_ADVICE = {
+    "fetch.not_cached": "run once with --online to fill the cache",
+    "fetch.too_large": "raise --fetch-max-bytes if the document is expected to be this large",
+    "fetch.timeout": "try again later, or raise --fetch-timeout",
+    "fetch.failed": "check that the document is published at this URL",
+    "did.document_mismatch": "the DID's owner must publish its own document at this URL; "
+    "pass the right document with --credentials if you have it",
+    "did.document_invalid": "the DID's owner must publish a JSON DID document at this URL; "
+    "pass the right document with --credentials if you have it",
+    "did.invalid": "a did:web DID must name a domain; pass the DID document with --credentials",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +56,7 @@ class LoadedDocument:
 
     ref: str
     content: bytes
-    origin: str  # "file", "store"
+    origin: str  # "file", "store" or "web"
 
 
 @dataclass(slots=True)
@@ -141,9 +162,16 @@ def subject_keys(plain: dict[str, Any]) -> list[tuple[str, str]]:
 
 @dataclass
 class Sources:
-    """Credential, DID document and link lookups for one walk: files first, then the store."""
+    """Credential, DID document and link lookups for one walk: files, the store, then the web.
+
+    Without ``fetcher`` nothing is fetched. With it, credentials, status lists and DID documents
+    that the files and the store do not have are fetched by URL, and products and facilities
+    without local links are looked up at their GS1 Digital Link resolver. Fetch failures become
+    findings, collected by :meth:`take_findings`.
+    """
 
     store: Store | None = None
+    fetcher: Fetcher | None = None
     _files_by_ref: dict[str, _FileCredential] = field(default_factory=dict)
     _files_by_id: dict[str, _FileCredential] = field(default_factory=dict)
     _by_subject: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -153,10 +181,13 @@ class Sources:
     _found: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _auxiliary: set[str] = field(default_factory=set)
     _prefetched: dict[str, bytes | None] = field(default_factory=dict)
+    _web: _WebSource | None = None
 
     def __post_init__(self) -> None:
         if self.store is not None:
             self._resolver = Resolver(self.store)
+        if self.fetcher is not None:
+            self._web = _WebSource(self.fetcher)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -227,21 +258,22 @@ class Sources:
             self._prefetched[ref] = None if stored is None else stored.content
 
     def load(self, ref: str) -> LoadedDocument | None:
-        """Return the bytes at ``ref``: a file given on the command line, then the store."""
+        """Return the bytes at ``ref``: a given file, the store, then the web if fetching is on."""
         entry = self._files_by_ref.get(ref) or self._files_by_id.get(ref)
         if entry is not None:
             return LoadedDocument(ref=entry.path, content=entry.content, origin="file")
         if ref in self._prefetched:
             content = self._prefetched.pop(ref)
-            return (
-                None
-                if content is None
-                else LoadedDocument(ref=ref, content=content, origin="store")
-            )
-        if self.store is not None:
+            if content is not None:
+                return LoadedDocument(ref=ref, content=content, origin="store")
+        elif self.store is not None:
             stored = self.store.get_credential(ref)
             if stored is not None:
                 return LoadedDocument(ref=ref, content=stored.content, origin="store")
+        if self._web is not None:
+            fetched = self._web.document(ref)
+            if fetched is not None:
+                return LoadedDocument(ref=ref, content=fetched, origin="web")
         return None
 
     def find_product_passports(self, product_id: str) -> list[str]:
@@ -293,6 +325,12 @@ class Sources:
         return list(self._found[key])
 
     def _find_uncached(self, kind: str, identifier: str, credential_type: str) -> list[str]:
+        refs = self._find_local(kind, identifier, credential_type)
+        if not refs and self._web is not None:
+            refs = self._web.linked(identifier, UNTP_LINK_TYPE + kind)
+        return refs
+
+    def _find_local(self, kind: str, identifier: str, credential_type: str) -> list[str]:
         for candidate in _identifier_candidates(identifier):
             refs = self._by_subject.get((kind, candidate))
             if refs:
@@ -314,7 +352,8 @@ class Sources:
         return []
 
     def resolve_did(self, did: str) -> dict[str, Any] | None:
-        """Return the DID document of ``did``: given files, the store, or derived for did:key.
+        """Return the DID document of ``did``: given files, the store, derived for did:key,
+        then fetched for did:web if fetching is on.
 
         Results are cached for the life of this object, which is one walk.
         """
@@ -338,8 +377,163 @@ class Sources:
             except DIDError:
                 LOGGER.info("cannot derive a DID document for %s", did)
                 return None
+        if self._web is not None and did.startswith(DID_WEB_PREFIX):
+            return self._web.did_document(did)
         return None
 
     def file_refs(self) -> list[str]:
         """Return the refs of every credential file given to the walk, status lists aside."""
         return [ref for ref in self._files_by_ref if ref not in self._auxiliary]
+
+    def take_findings(self) -> list[Finding]:
+        """Return the findings of failed fetches since the last call, and forget them."""
+        if self._web is None:
+            return []
+        findings, self._web.findings = self._web.findings, []
+        return findings
+
+
+class _WebSource:
+    """Documents and links fetched for one walk: each URL once, every failure a finding.
+
+    Bodies are kept for the walk, also those served with ``no-store``: the fetcher's cache
+    follows the HTTP headers across runs, but within one walk no URL is fetched twice.
+    """
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+        self._documents: dict[str, bytes | None] = {}
+        self._linksets: dict[str, _Linkset | None] = {}
+        self.findings: list[Finding] = []
+
+    def document(self, url: str) -> bytes | None:
+        """Return the body at ``url``, or None if ``url`` names no document or fetching failed."""
+        if url in self._documents:
+            return self._documents[url]
+        content: bytes | None = None
+        if _is_document_url(url):
+            try:
+                content = self._fetcher.fetch(url).content
+            except FetchError as error:
+                self._add_fetch_finding(error)
+        self._documents[url] = content
+        return content
+
+    def linked(self, identifier: str, link_type: str) -> list[str]:
+        """Return the targets of ``link_type`` links of a Digital Link from its resolver."""
+        link = gs1_link(identifier)
+        if link is None or urlsplit(link.base).scheme not in ("http", "https"):
+            return []
+        url = link.base + link.path
+        if url not in self._linksets:
+            self._linksets[url] = self._fetch_linkset(url)
+        linkset = self._linksets[url]
+        if linkset is None:
+            return []
+        return linkset.targets(link, link_type)
+
+    def did_document(self, did: str) -> dict[str, Any] | None:
+        """Return the fetched and checked DID document of a did:web DID, or None."""
+        try:
+            return resolve_did_document(did, self._fetcher)
+        except DIDResolutionError as error:
+            where = f" at {error.url}" if error.url else ""
+            fetch_failed = error.code.startswith("fetch.")
+            self.findings.append(
+                Finding(
+                    error.code,
+                    Severity.WARNING if fetch_failed else Severity.ERROR,
+                    _with_advice(
+                        f"the DID document of {did}{where} "
+                        f"{'could not be fetched' if fetch_failed else 'was rejected'}: "
+                        f"{error.reason}",
+                        error.code,
+                    ),
+                    error.url or did,
+                )
+            )
+            return None
+
+    def _fetch_linkset(self, url: str) -> _Linkset | None:
+        try:
+            result = self._fetcher.fetch(url, accept=LINKSET_MEDIA_TYPE)
+        except FetchFailed as error:
+            if error.status == 404:
+                # A resolver returns 404 for an identifier it has no links for.
+                LOGGER.info("the resolver has no links for %s", url)
+            else:
+                self._add_fetch_finding(error)
+            return None
+        except FetchError as error:
+            self._add_fetch_finding(error)
+            return None
+        try:
+            linkset = json.loads(result.content)
+        except (ValueError, UnicodeDecodeError):
+            linkset = None
+        if not isinstance(linkset, dict) or not isinstance(linkset.get("linkset"), list):
+            self.findings.append(
+                Finding(
+                    "linkset.invalid",
+                    Severity.WARNING,
+                    f"the resolver at {url} did not return a JSON linkset (RFC 9264) when asked "
+                    f"for {LINKSET_MEDIA_TYPE}, so its links cannot be followed; register the "
+                    "links in the store or pass the credentials with --credentials",
+                    url,
+                )
+            )
+            return None
+        return _Linkset(base=result.final_url, contexts=linkset["linkset"])
+
+    def _add_fetch_finding(self, error: FetchError) -> None:
+        self.findings.append(
+            Finding(error.code, Severity.WARNING, _with_advice(str(error), error.code), error.url)
+        )
+
+
+def _with_advice(message: str, code: str) -> str:
+    advice = _ADVICE.get(code)
+    return message if advice is None else f"{message}; {advice}"
+
+
+def _is_document_url(url: str) -> bool:
+    """Check whether ``url`` names a document to fetch.
+
+    A GS1 Digital Link without a ``linkType`` names a product or a place, not a credential, so
+    it is looked up in its resolver's linkset instead.
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        return False
+    link = gs1_link(url)
+    return link is None or "linkType" in link.query
+
+
+@dataclass(frozen=True, slots=True)
+class _Linkset:
+    """The link contexts of an RFC 9264 JSON linkset and the URL it was served from."""
+
+    base: str
+    contexts: list[Any]
+
+    def targets(self, link: DigitalLink, link_type: str) -> list[str]:
+        """Return the targets of ``link_type`` in the contexts that describe ``link``.
+
+        A context counts when it has no anchor, or its anchor is ``link`` or a less specific
+        form of it (the GTIN of a lot), since resolvers fall back to those. Relative targets
+        are resolved against ``base``.
+        """
+        targets: list[str] = []
+        for context in self.contexts:
+            if not isinstance(context, dict):
+                continue
+            anchor = context.get("anchor")
+            if anchor is not None:
+                anchor_link = gs1_link(anchor) if isinstance(anchor, str) else None
+                if anchor_link is None or not anchor_link.covers(link):
+                    continue
+            for target in as_list(context.get(link_type)):
+                if isinstance(target, dict) and isinstance(target.get("href"), str):
+                    href = urljoin(self.base, target["href"])
+                    if href not in targets:
+                        targets.append(href)
+        return targets

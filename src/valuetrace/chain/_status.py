@@ -60,7 +60,7 @@ class StatusListLoader:
             decoded = decode_envelope(document)
         except EnvelopeError as error:
             raise InputError(f"the status list credential at {url}: {error}") from error
-        findings = verify_jws(decoded, self._resolve_key, credential_ref=url)
+        findings = verify_jws(decoded, self._resolve_key, credential_ref=url, now=self._at)
         if has_errors(findings):
             reasons = "; ".join(finding.message for finding in findings)
             raise InputError(f"the status list credential at {url} failed verification: {reasons}")

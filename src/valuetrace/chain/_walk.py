@@ -194,6 +194,7 @@ class ChainWalk:
                 continue
             task = self._queue.popleft()
             self._visit(task, result)
+        result.findings.extend(self.sources.take_findings())
         if result.root_ref is not None:
             result.root_ref = self._aliases.get(result.root_ref, result.root_ref)
         for did, refs in self._dia_refs.items():

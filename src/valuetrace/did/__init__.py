@@ -16,8 +16,10 @@ from valuetrace.did._document import (
 from valuetrace.did._keys import (
     KEY_PASSPHRASE_ENV,
     Ed25519KeyPair,
+    SigningKeyPair,
     decrypt_private_key,
     encrypt_private_key,
+    generate_key_pair,
     key_secret_from_env,
     load_key_file,
     public_key_of_encrypted,
@@ -25,13 +27,16 @@ from valuetrace.did._keys import (
     verify_ed25519,
 )
 from valuetrace.did._publickey import EcKeyPair, KeyType, PublicKey
+from valuetrace.did._resolve import DIDResolutionError, resolve_did_document
 
 __all__ = [
     "KEY_PASSPHRASE_ENV",
+    "DIDResolutionError",
     "EcKeyPair",
     "Ed25519KeyPair",
     "KeyType",
     "PublicKey",
+    "SigningKeyPair",
     "build_did_web_document",
     "decrypt_private_key",
     "did_key_document",
@@ -41,10 +46,12 @@ __all__ = [
     "encrypt_private_key",
     "find_dia_urls",
     "find_public_key",
+    "generate_key_pair",
     "key_secret_from_env",
     "load_key_file",
     "public_key_from_did_key",
     "public_key_of_encrypted",
+    "resolve_did_document",
     "save_key_file",
     "verification_key_from_did_key",
     "verify_ed25519",

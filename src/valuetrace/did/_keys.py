@@ -1,8 +1,13 @@
-"""Ed25519 signing keys and their encrypted storage at rest.
+"""Signing keys (Ed25519, P-256, P-384) and their encrypted storage at rest.
 
 A key file is a small versioned JSON document. The private key is encrypted with AES-256-GCM
 under a key derived from a passphrase with scrypt, and the public key is bound to the ciphertext
 as associated data, so a file whose public key was swapped fails to decrypt.
+
+Version 2 (format ``valuetrace-signing-key``) holds any supported key type and names it in
+``keyType``. Its associated data is the public key with its multicodec prefix, which also binds
+the key type. Version 1 (format ``valuetrace-ed25519-key``) holds an Ed25519 key with the raw
+32-byte public key as associated data; it is still read, but no longer written.
 """
 
 from __future__ import annotations
@@ -25,17 +30,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from valuetrace.did._didkey import decode_ed25519_multikey, encode_ed25519_multikey
-from valuetrace.did._publickey import KeyType, PublicKey, verify_ed25519
+from valuetrace.did._didkey import base58btc_decode, encode_ed25519_multikey
+from valuetrace.did._publickey import EcKeyPair, KeyType, PublicKey, verify_ed25519
 from valuetrace.errors import SigningKeyError
 
 __all__ = [
     "KEY_PASSPHRASE_ENV",
     "Ed25519KeyPair",
+    "SigningKeyPair",
     "decrypt_private_key",
     "encrypt_private_key",
+    "generate_key_pair",
     "key_secret_from_env",
     "load_key_file",
+    "public_key_of_encrypted",
     "save_key_file",
     "verify_ed25519",
 ]
@@ -45,8 +53,10 @@ LOGGER = logging.getLogger(__name__)
 KEY_PASSPHRASE_ENV = "VALUETRACE_KEY_PASSPHRASE"
 
 _KEY_LENGTH = 32
-_BLOB_FORMAT = "valuetrace-ed25519-key"
-_BLOB_VERSION = 1
+_BLOB_FORMAT = "valuetrace-signing-key"
+_BLOB_VERSION = 2
+_ED25519_BLOB_FORMAT = "valuetrace-ed25519-key"
+_ED25519_BLOB_VERSION = 1
 
 # scrypt cost: N = 2**14, r = 8, p = 1 uses 16 MiB. One derivation took about 40 ms on a 2-core
 # x86-64 machine with cryptography 50, so a demo that opens ten keys stays fast.
@@ -143,6 +153,16 @@ class Ed25519KeyPair:
         return hash(self.public_key)
 
 
+SigningKeyPair = Ed25519KeyPair | EcKeyPair
+
+
+def generate_key_pair(key_type: KeyType) -> SigningKeyPair:
+    """Create a new random key pair of ``key_type``."""
+    if key_type is KeyType.ED25519:
+        return Ed25519KeyPair.generate()
+    return EcKeyPair.generate(key_type)
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -173,17 +193,21 @@ def _derive_key(secret: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
 
 
-def encrypt_private_key(key: Ed25519KeyPair, secret: str | bytes) -> bytes:
+def encrypt_private_key(key: SigningKeyPair, secret: str | bytes) -> bytes:
     """Encrypt a key pair with a passphrase and return the versioned JSON document as bytes."""
     secret_bytes = _secret_bytes(secret)
     salt = os.urandom(16)
     nonce = os.urandom(12)
+    public_multibase = key.verification_key.multibase()
     wrapping_key = _derive_key(secret_bytes, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
-    ciphertext = AESGCM(wrapping_key).encrypt(nonce, key.private_bytes(), key.public_key)
+    ciphertext = AESGCM(wrapping_key).encrypt(
+        nonce, key.private_bytes(), _associated_data(public_multibase)
+    )
     document = {
         "format": _BLOB_FORMAT,
         "version": _BLOB_VERSION,
-        "publicKeyMultibase": key.public_multibase,
+        "keyType": key.key_type.value,
+        "publicKeyMultibase": public_multibase,
         "kdf": {
             "name": "scrypt",
             "salt": base64.b64encode(salt).decode("ascii"),
@@ -197,21 +221,35 @@ def encrypt_private_key(key: Ed25519KeyPair, secret: str | bytes) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
+def _associated_data(public_multibase: str) -> bytes:
+    """Return the multicodec-prefixed public key that a version 2 document binds as AAD."""
+    return base58btc_decode(public_multibase[1:])
+
+
 def _read_blob(blob: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(blob)
+        document: object = json.loads(blob)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SigningKeyError(
             f"the encrypted key is damaged: it is not valid JSON ({exc})"
         ) from exc
-    if not isinstance(document, dict) or document.get("format") != _BLOB_FORMAT:
+    formats = {_BLOB_FORMAT: _BLOB_VERSION, _ED25519_BLOB_FORMAT: _ED25519_BLOB_VERSION}
+    declared_format = document.get("format") if isinstance(document, dict) else None
+    if (
+        not isinstance(document, dict)
+        or not isinstance(declared_format, str)
+        or declared_format not in formats
+    ):
         raise SigningKeyError(
-            f"the data is not a valuetrace key file: 'format' must be {_BLOB_FORMAT!r}"
+            f"the data is not a valuetrace key file: 'format' must be {_BLOB_FORMAT!r} "
+            f"or {_ED25519_BLOB_FORMAT!r}"
         )
-    if document.get("version") != _BLOB_VERSION:
+    expected_version = formats[declared_format]
+    if document.get("version") != expected_version:
         raise SigningKeyError(
-            f"unsupported key file version {document.get('version')!r}: this valuetrace reads "
-            f"version {_BLOB_VERSION}; upgrade valuetrace or create the key again"
+            f"unsupported key file version {document.get('version')!r} of format "
+            f"{declared_format!r}: this valuetrace reads version {expected_version}, so "
+            "upgrade valuetrace or create the key again"
         )
     return document
 
@@ -240,23 +278,43 @@ def _scrypt_parameters(kdf: object) -> tuple[bytes, int, int, int]:
     return salt, n, r, p
 
 
-def public_key_of_encrypted(blob: bytes) -> bytes:
-    """Return the public key stored in clear beside an encrypted private key.
-
-    No passphrase is needed; raises ``SigningKeyError`` when the document is damaged.
-    """
-    document = _read_blob(blob)
+def _stored_public_key(document: dict[str, Any]) -> PublicKey:
+    """Read the public key of a key document and check it against the declared key type."""
     multibase = document.get("publicKeyMultibase")
     try:
-        return decode_ed25519_multikey(multibase if isinstance(multibase, str) else "")
+        public_key = PublicKey.from_multibase(multibase if isinstance(multibase, str) else "")
     except ValueError as exc:
         raise SigningKeyError(
             f"the encrypted key is damaged: 'publicKeyMultibase' is invalid ({exc})"
         ) from exc
 
+    declared: object = KeyType.ED25519.value
+    if document["format"] == _BLOB_FORMAT:
+        declared = document.get("keyType")
+        supported = ", ".join(key_type.value for key_type in KeyType)
+        if declared not in {key_type.value for key_type in KeyType}:
+            raise SigningKeyError(
+                f"the encrypted key has an unsupported 'keyType' {declared!r}: this valuetrace "
+                f"reads {supported} keys"
+            )
+    if public_key.key_type.value != declared:
+        raise SigningKeyError(
+            f"the encrypted key is damaged: 'keyType' is {declared!r}, but "
+            f"'publicKeyMultibase' contains a {public_key.key_type.value} key"
+        )
+    return public_key
 
-def decrypt_private_key(blob: bytes, secret: str | bytes) -> Ed25519KeyPair:
-    """Decrypt a key pair made by :func:`encrypt_private_key`.
+
+def public_key_of_encrypted(blob: bytes) -> PublicKey:
+    """Return the public key stored in clear beside an encrypted private key.
+
+    No passphrase is needed; raises ``SigningKeyError`` when the document is damaged.
+    """
+    return _stored_public_key(_read_blob(blob))
+
+
+def decrypt_private_key(blob: bytes, secret: str | bytes) -> SigningKeyPair:
+    """Decrypt a key pair made by :func:`encrypt_private_key`, or by version 1 of it.
 
     Raises ``SigningKeyError`` for a wrong passphrase or a damaged or unknown document.
     """
@@ -271,25 +329,27 @@ def decrypt_private_key(blob: bytes, secret: str | bytes) -> Ed25519KeyPair:
         raise SigningKeyError("the encrypted key is damaged: 'cipher.nonce' must be 12 bytes")
     ciphertext = _b64decode(document.get("ciphertext"), "ciphertext")
 
-    multibase = document.get("publicKeyMultibase")
-    try:
-        public_key = decode_ed25519_multikey(multibase if isinstance(multibase, str) else "")
-    except ValueError as exc:
-        raise SigningKeyError(
-            f"the encrypted key is damaged: 'publicKeyMultibase' is invalid ({exc})"
-        ) from exc
+    public_key = _stored_public_key(document)
+    if document["format"] == _ED25519_BLOB_FORMAT:
+        associated_data = public_key.raw
+    else:
+        associated_data = _associated_data(document["publicKeyMultibase"])
 
     wrapping_key = _derive_key(_secret_bytes(secret), salt, n, r, p)
     try:
-        private = AESGCM(wrapping_key).decrypt(nonce, ciphertext, public_key)
+        private = AESGCM(wrapping_key).decrypt(nonce, ciphertext, associated_data)
     except InvalidTag as exc:
         raise SigningKeyError(
             "cannot decrypt the signing key: the passphrase is wrong, or the encrypted key is "
             "damaged"
         ) from exc
 
-    key = Ed25519KeyPair.from_private_bytes(private)
-    if key.public_key != public_key:
+    key: SigningKeyPair
+    if public_key.key_type is KeyType.ED25519:
+        key = Ed25519KeyPair.from_private_bytes(private)
+    else:
+        key = EcKeyPair.from_private_bytes(public_key.key_type, private)
+    if key.verification_key != public_key:
         raise SigningKeyError(
             "the decrypted private key does not match the public key in the key file, "
             "so the file is damaged: restore it from a backup"
@@ -298,7 +358,7 @@ def decrypt_private_key(blob: bytes, secret: str | bytes) -> Ed25519KeyPair:
 
 
 def save_key_file(
-    path: Path, key: Ed25519KeyPair, secret: str | bytes, *, overwrite: bool = False
+    path: Path, key: SigningKeyPair, secret: str | bytes, *, overwrite: bool = False
 ) -> None:
     """Encrypt a key pair and write it to ``path`` with file mode 0600.
 
@@ -338,7 +398,7 @@ def save_key_file(
     LOGGER.info("wrote signing key %s to %s", key.public_multibase, path)
 
 
-def load_key_file(path: Path, secret: str | bytes) -> Ed25519KeyPair:
+def load_key_file(path: Path, secret: str | bytes) -> SigningKeyPair:
     """Read and decrypt a key file written by :func:`save_key_file`."""
     path = Path(path)
     try:

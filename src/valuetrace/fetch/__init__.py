@@ -7,19 +7,23 @@ limits size, time and redirects, and caches documents by SHA-256.
 
 from __future__ import annotations
 
+from valuetrace.fetch._cache import default_cache_dir
 from valuetrace.fetch._errors import (
     FetchError,
     FetchFailed,
+    FetchNotCached,
     FetchRefused,
     FetchTimeout,
     FetchTooLarge,
 )
 from valuetrace.fetch._fetcher import Fetcher, FetchResult, Resolver, resolve_with_getaddrinfo
+from valuetrace.fetch._mapping import parse_connect_to, parse_resolve
 from valuetrace.fetch._policy import FetchPolicy, Timeouts, blocked_reason
 
 __all__ = [
     "FetchError",
     "FetchFailed",
+    "FetchNotCached",
     "FetchPolicy",
     "FetchRefused",
     "FetchResult",
@@ -29,5 +33,8 @@ __all__ = [
     "Resolver",
     "Timeouts",
     "blocked_reason",
+    "default_cache_dir",
+    "parse_connect_to",
+    "parse_resolve",
     "resolve_with_getaddrinfo",
 ]

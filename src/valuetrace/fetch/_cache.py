@@ -1,8 +1,8 @@
 """A content-addressed cache of fetched documents with a URL index.
 
 Bodies are stored once per SHA-256 under ``objects/``. ``index.json`` maps each requested URL
-to its body, final URL, status, headers, the time it was stored and the ``max-age`` it came
-with. Without a directory the cache lives in memory only.
+(with the Accept header, when one was sent) to its body, final URL, status, headers, the time it
+was stored and the ``max-age`` it came with. Without a directory the cache lives in memory only.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +24,10 @@ LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """One cached response: where it came from and the SHA-256 of its body."""
+    """One cached response: where it came from and the SHA-256 of its body.
+
+    ``accept`` is the Accept header of the request, or None when none was sent.
+    """
 
     url: str
     final_url: str
@@ -32,6 +36,11 @@ class CacheEntry:
     sha256: str
     stored_at: float
     max_age: float | None
+    accept: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.url, self.accept)
 
 
 def parse_cache_control(value: str | None) -> tuple[bool, float | None]:
@@ -60,17 +69,19 @@ class DocumentCache:
     def __init__(self, directory: Path | None, clock: Callable[[], float] = time.time) -> None:
         self._directory = directory
         self._clock = clock
-        self._index: dict[str, CacheEntry] = {}
+        self._index: dict[tuple[str, str | None], CacheEntry] = {}
         self._bodies: dict[str, bytes] = {}
-        # URLs stored by this instance. An entry without max-age is fresh only for them, so one
-        # walk fetches each document once while a later run fetches it again.
-        self._stored_here: set[str] = set()
+        # Entries stored by this instance. An entry without max-age is fresh only for them, so
+        # one walk fetches each document once while a later run fetches it again.
+        self._stored_here: set[tuple[str, str | None]] = set()
         if directory is not None:
             self._load_index(directory)
 
-    def lookup(self, url: str, *, allow_stale: bool) -> tuple[CacheEntry, bytes] | None:
+    def lookup(
+        self, url: str, *, accept: str | None = None, allow_stale: bool
+    ) -> tuple[CacheEntry, bytes] | None:
         """Return the entry and body for ``url`` if it is cached and fresh (or stale is allowed)."""
-        entry = self._index.get(url)
+        entry = self._index.get((url, accept))
         if entry is None:
             return None
         if not allow_stale and not self._is_fresh(entry):
@@ -82,8 +93,8 @@ class DocumentCache:
 
     def store(self, entry: CacheEntry, body: bytes) -> None:
         """Add ``body`` under its SHA-256 and point ``entry.url`` at it."""
-        self._index[entry.url] = entry
-        self._stored_here.add(entry.url)
+        self._index[entry.key] = entry
+        self._stored_here.add(entry.key)
         if self._directory is None:
             self._bodies[entry.sha256] = body
             return
@@ -102,7 +113,7 @@ class DocumentCache:
 
     def _is_fresh(self, entry: CacheEntry) -> bool:
         if entry.max_age is None:
-            return entry.url in self._stored_here
+            return entry.key in self._stored_here
         return self._clock() - entry.stored_at < entry.max_age
 
     def _read_body(self, sha256: str) -> bytes | None:
@@ -122,7 +133,7 @@ class DocumentCache:
             records = json.loads(path.read_text(encoding="utf-8"))
             for record in records:
                 entry = CacheEntry(**record)
-                self._index[entry.url] = entry
+                self._index[entry.key] = entry
         except (OSError, ValueError, TypeError) as error:
             LOGGER.warning("fetch cache index %s is unreadable, starting empty: %s", path, error)
             self._index.clear()
@@ -143,3 +154,20 @@ def _write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def default_cache_dir() -> Path:
+    """Return the folder of the fetch cache in the user's cache directory.
+
+    That is ``%LOCALAPPDATA%\\valuetrace\\fetch`` on Windows, ``~/Library/Caches/valuetrace/fetch``
+    on macOS, and ``$XDG_CACHE_HOME/valuetrace/fetch`` elsewhere, with ``~/.cache`` when the
+    variable is unset or not an absolute path.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        configured = Path(os.environ.get("XDG_CACHE_HOME", ""))
+        base = configured if configured.is_absolute() else Path.home() / ".cache"
+    return base / "valuetrace" / "fetch"

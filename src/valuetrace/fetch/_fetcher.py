@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -15,14 +16,17 @@ from types import TracebackType
 
 import httpx
 
+from valuetrace.errors import InputError, StoreError
 from valuetrace.fetch._cache import CacheEntry, DocumentCache, parse_cache_control
 from valuetrace.fetch._errors import (
     FetchFailed,
+    FetchNotCached,
     FetchRefused,
     FetchTimeout,
     FetchTooLarge,
 )
 from valuetrace.fetch._policy import FetchPolicy, blocked_reason
+from valuetrace.fetch._transport import FetchTransport, fetch_deadline
 
 LOGGER = logging.getLogger(__name__)
 
@@ -59,11 +63,12 @@ def resolve_with_getaddrinfo(host: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Target:
-    """A checked request target: the URL as given and the address to connect to."""
+    """A checked request target: the URL as given and the address and port to connect to."""
 
     url: httpx.URL
     host: str
     address: str
+    port: int
 
 
 class Fetcher:
@@ -73,6 +78,10 @@ class Fetcher:
     checked. The request then goes to that checked address with the original Host header and
     TLS server name, so a second DNS lookup cannot change where it goes. Responses are
     cached by URL (see ``cache_dir``). Use it as a context manager or call :meth:`close`.
+
+    ``transport`` replaces the network, for tests. With the default transport the total timeout
+    bounds every connect, TLS handshake and read. With another transport it is checked only
+    between redirects and body chunks.
     """
 
     def __init__(
@@ -88,7 +97,9 @@ class Fetcher:
         self._owns_transport = transport is None
         # No client on purpose: a client would add cookies and environment proxies, and a proxy
         # would connect to the host by name and undo the address check.
-        self._transport = transport if transport is not None else httpx.HTTPTransport(retries=0)
+        if transport is None:
+            transport = FetchTransport(_ssl_context(self.policy))
+        self._transport = transport
         self._cache = DocumentCache(cache_dir)
 
     def __enter__(self) -> Fetcher:
@@ -107,13 +118,15 @@ class Fetcher:
         if self._owns_transport:
             self._transport.close()
 
-    def fetch(self, url: str) -> FetchResult:
+    def fetch(self, url: str, *, accept: str | None = None) -> FetchResult:
         """Fetch ``url`` and return its body, from the cache when a fresh copy is there.
 
-        Raises :class:`FetchRefused`, :class:`FetchTooLarge`, :class:`FetchTimeout` or
+        ``accept`` is sent as the Accept header; the cache keeps responses to different
+        Accept values apart. Raises :class:`FetchRefused` (:class:`FetchNotCached` for an
+        offline cache miss), :class:`FetchTooLarge`, :class:`FetchTimeout` or
         :class:`FetchFailed`, all subclasses of :class:`FetchError`.
         """
-        cached = self._cache.lookup(url, allow_stale=self.policy.offline)
+        cached = self._cache.lookup(url, accept=accept, allow_stale=self.policy.offline)
         if cached is not None:
             entry, body = cached
             LOGGER.debug("fetch %s answered from the cache", url)
@@ -127,21 +140,24 @@ class Fetcher:
                 from_cache=True,
             )
         if self.policy.offline:
-            raise FetchRefused(
+            raise FetchNotCached(
                 url, "offline mode is on and the URL is not in the cache; fetch it once online"
             )
 
         deadline = time.monotonic() + self.policy.timeout.total
-        result = self._fetch_following_redirects(url, deadline)
-        self._store(result)
+        with fetch_deadline(deadline):
+            result = self._fetch_following_redirects(url, accept, deadline)
+        self._store(result, accept)
         return result
 
-    def _fetch_following_redirects(self, url: str, deadline: float) -> FetchResult:
+    def _fetch_following_redirects(
+        self, url: str, accept: str | None, deadline: float
+    ) -> FetchResult:
         current = _parse_url(url, url)
         redirects = 0
         while True:
             target = self._check_target(url, current)
-            with self._open(url, target, deadline) as response:
+            with self._open(url, target, accept, deadline) as response:
                 if response.status_code in _REDIRECT_STATUSES:
                     if redirects >= self.policy.max_redirects:
                         raise FetchFailed(
@@ -159,7 +175,11 @@ class Fetcher:
                     redirects += 1
                     continue
                 if response.status_code >= 400:
-                    raise FetchFailed(url, f"{current} returned HTTP {response.status_code}")
+                    raise FetchFailed(
+                        url,
+                        f"{current} returned HTTP {response.status_code}",
+                        status=response.status_code,
+                    )
                 content = self._read_body(url, response, deadline)
                 return FetchResult(
                     url=url,
@@ -181,12 +201,15 @@ class Fetcher:
 
         mapped = policy.host_map.get((host, port))
         if mapped is not None:
-            return _Target(current, host, mapped)
+            return _Target(current, host, mapped, port)
+        connect_to = policy.connect_to.get((host, port))
+        if connect_to is not None:
+            return _Target(current, host, *connect_to)
         if scheme == "http" and not policy.allow_http:
             raise FetchRefused(
                 url,
-                f"plain HTTP to {current} is not allowed; use https, set allow_http "
-                "or map the host in host_map",
+                f"plain HTTP to {current} is not allowed; use https, or map the host to an "
+                "address (host_map, or --resolve on the command line)",
             )
 
         addresses = self._resolve(url, host)
@@ -200,10 +223,11 @@ class Fetcher:
             if reason is not None:
                 raise FetchRefused(
                     url,
-                    f"host {host} resolves to {address}, {reason}; add the host to "
-                    "allowed_hosts or its network to allowed_networks if it is trusted",
+                    f"host {host} resolves to {address}, {reason}; if it is trusted, allow "
+                    "the host (allowed_hosts, --allow-host) or its network "
+                    "(allowed_networks, --allow-network)",
                 )
-        return _Target(current, host, addresses[0])
+        return _Target(current, host, addresses[0], port)
 
     def _resolve(self, url: str, host: str) -> list[str]:
         try:
@@ -229,10 +253,12 @@ class Fetcher:
         return answers
 
     @contextmanager
-    def _open(self, url: str, target: _Target, deadline: float) -> Iterator[httpx.Response]:
+    def _open(
+        self, url: str, target: _Target, accept: str | None, deadline: float
+    ) -> Iterator[httpx.Response]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchTimeout(url, f"total timeout of {self.policy.timeout.total} s reached")
+            raise self._total_timeout(url)
         limits = self.policy.timeout
         timeout = httpx.Timeout(
             connect=min(limits.connect, remaining),
@@ -240,21 +266,26 @@ class Fetcher:
             write=min(limits.read, remaining),
             pool=min(limits.connect, remaining),
         )
-        pinned_url = target.url.copy_with(host=target.address)
+        pinned_url = target.url.copy_with(host=target.address, port=target.port)
+        headers = {
+            "Host": target.url.netloc.decode("ascii"),
+            "Accept-Encoding": "identity",
+            "User-Agent": _USER_AGENT,
+        }
+        if accept is not None:
+            headers["Accept"] = accept
         request = httpx.Request(
             "GET",
             pinned_url,
-            headers={
-                "Host": target.url.netloc.decode("ascii"),
-                "Accept-Encoding": "identity",
-                "User-Agent": _USER_AGENT,
-            },
+            headers=headers,
             extensions={"timeout": timeout.as_dict(), "sni_hostname": target.host},
         )
-        LOGGER.debug("fetch %s: GET %s at %s", url, target.url, target.address)
+        LOGGER.debug("fetch %s: GET %s at %s:%d", url, target.url, target.address, target.port)
         try:
             response = self._transport.handle_request(request)
         except httpx.TimeoutException as error:
+            if time.monotonic() >= deadline:
+                raise self._total_timeout(url) from error
             raise FetchTimeout(url, f"{target.url} timed out: {error}") from error
         except httpx.TransportError as error:
             raise FetchFailed(url, f"request to {target.url} failed: {error}") from error
@@ -271,8 +302,6 @@ class Fetcher:
                 url, f"Content-Length {declared} is over the limit of {max_bytes} bytes"
             )
 
-        # NOTE: the deadline is checked between chunks, so one blocking read can overrun the
-        # total timeout by up to the read timeout it started with.
         chunks: list[bytes] = []
         size = 0
         try:
@@ -282,18 +311,22 @@ class Fetcher:
                     raise FetchTooLarge(url, f"body is over the limit of {max_bytes} bytes")
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
-                    raise FetchTimeout(
-                        url,
-                        f"total timeout of {self.policy.timeout.total} s reached after "
-                        f"{size} bytes of the body",
-                    )
+                    raise self._total_timeout(url, size)
         except httpx.TimeoutException as error:
+            if time.monotonic() >= deadline:
+                raise self._total_timeout(url, size) from error
             raise FetchTimeout(url, f"reading the body timed out: {error}") from error
         except (httpx.TransportError, httpx.DecodingError) as error:
             raise FetchFailed(url, f"reading the body failed: {error}") from error
         return b"".join(chunks)
 
-    def _store(self, result: FetchResult) -> None:
+    def _total_timeout(self, url: str, body_bytes: int | None = None) -> FetchTimeout:
+        reason = f"total timeout of {self.policy.timeout.total} s reached"
+        if body_bytes is not None:
+            reason += f" after {body_bytes} bytes of the body"
+        return FetchTimeout(url, reason)
+
+    def _store(self, result: FetchResult, accept: str | None) -> None:
         if result.status != 200:
             return
         no_store, max_age = parse_cache_control(result.headers.get("cache-control"))
@@ -301,6 +334,7 @@ class Fetcher:
             return
         entry = CacheEntry(
             url=result.url,
+            accept=accept,
             final_url=result.final_url,
             status=result.status,
             headers=dict(result.headers),
@@ -308,7 +342,24 @@ class Fetcher:
             stored_at=time.time(),
             max_age=max_age,
         )
-        self._cache.store(entry, result.content)
+        try:
+            self._cache.store(entry, result.content)
+        except StoreError as error:
+            # The document was fetched, so a cache that cannot be written costs only a refetch.
+            LOGGER.warning("fetch %s: not cached: %s", result.url, error)
+
+
+def _ssl_context(policy: FetchPolicy) -> ssl.SSLContext:
+    """Return the TLS settings of the default transport: the CA bundle, else the system store."""
+    if policy.ca_bundle is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(policy.ca_bundle))
+    except (OSError, ssl.SSLError) as error:
+        raise InputError(
+            f"cannot read the CA bundle {policy.ca_bundle}: {error}; give a file of "
+            "PEM-encoded CA certificates"
+        ) from error
 
 
 def _parse_url(url: str, text: str, base: httpx.URL | None = None) -> httpx.URL:

@@ -312,7 +312,7 @@ class ActiveContext:
             for name in strings
         )
         result = ((ctx, tuple(issues), tuple(missing)), clean)
-        if key is not None and _CacheBudget.take():
+        if key is not None and not missing and _CacheBudget.take():
             self.type_sets[key] = result
         return result
 
@@ -375,7 +375,8 @@ class ActiveContext:
             if cached is not None:
                 return cached[1]
         derived = process_context(self, local, trusted=trusted)
-        if key is not None and _CacheBudget.take():
+        # A result with missing contexts is not kept: a context registered later must be used.
+        if key is not None and not derived[2] and _CacheBudget.take():
             self._derived[(key, trusted)] = (local, derived)
         return derived
 
@@ -389,7 +390,7 @@ class ActiveContext:
                 override_protected=True,
                 trusted=definition.trusted,
             )
-            if _CacheBudget.take():
+            if not derived[2] and _CacheBudget.take():
                 self.property_scoped[definition] = derived
         return derived
 
@@ -403,7 +404,7 @@ class ActiveContext:
                 propagate=False,
                 trusted=definition.trusted,
             )
-            if _CacheBudget.take():
+            if not derived[2] and _CacheBudget.take():
                 self.type_scoped[definition] = derived
         return derived
 

@@ -1,28 +1,48 @@
-"""W3C VC Data Integrity proofs with the ``eddsa-jcs-2022`` cryptosuite.
+"""W3C VC Data Integrity proofs: ``eddsa-jcs-2022``, ``eddsa-rdfc-2022`` and ``ecdsa-rdfc-2019``.
 
-A proof signs two SHA-256 hashes: one of the RFC 8785 canonical proof configuration (the proof
-without ``proofValue``) and one of the canonical document without its ``proof``. The Ed25519
-signature over ``proof hash || document hash`` is stored in ``proofValue`` as multibase base58btc
-(``z…``). The algorithms follow the W3C "Data Integrity EdDSA Cryptosuites v1.0" specification.
+A proof signs two hashes: one of the canonical proof configuration (the proof without
+``proofValue``, with the document's ``@context``) and one of the canonical document without its
+``proof``. :mod:`valuetrace.vc._cryptosuites` defines how each suite canonicalizes and hashes.
+The signature is stored in ``proofValue`` as multibase base58btc (``z…``). The algorithms follow
+the W3C "Data Integrity EdDSA Cryptosuites v1.0" and "Data Integrity ECDSA Cryptosuites v1.0"
+specifications.
+
+Verification of the RDF suites runs in "safe mode". The document and the proof configuration
+must not contain a key or type that their JSON-LD contexts leave undefined. JSON-LD would drop
+it from the signed N-Quads, so a proof would hold whatever its value.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from valuetrace.did import Ed25519KeyPair, KeyType, PublicKey
+from valuetrace.did import EcKeyPair, Ed25519KeyPair, PublicKey
 from valuetrace.did._didkey import base58btc_decode, base58btc_encode
 from valuetrace.errors import ValuetraceError
 from valuetrace.findings import Finding, Severity, json_path
-from valuetrace.vc._jcs import canonicalize
+from valuetrace.jsonld._rdf import JsonLdError
+from valuetrace.jsonld._rdfc import DEFAULT_TIME_LIMIT, CanonicalizationError
+from valuetrace.jsonld._terms import check_terms
+from valuetrace.vc._cryptosuites import (
+    CRYPTOSUITES,
+    ECDSA_RDFC_2019,
+    EDDSA_JCS_2022,
+    EDDSA_RDFC_2022,
+    Cryptosuite,
+    canonical_form,
+    digest,
+    hash_data,
+)
 
 __all__ = [
     "DATA_INTEGRITY_PROOF",
+    "ECDSA_RDFC_2019",
     "EDDSA_JCS_2022",
+    "EDDSA_RDFC_2022",
+    "add_proof",
     "add_proof_eddsa_jcs",
     "verify_data_integrity",
 ]
@@ -30,30 +50,46 @@ __all__ = [
 LOGGER = logging.getLogger(__name__)
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
-EDDSA_JCS_2022 = "eddsa-jcs-2022"
 
-_ED25519_SIGNATURE_LENGTH = 64
+SigningKey = Ed25519KeyPair | EcKeyPair
+"""A key pair that can sign Data Integrity proofs."""
+
+_SUPPORTED_TEXT = ", ".join(sorted(CRYPTOSUITES))
 
 
-def add_proof_eddsa_jcs(
+def add_proof(
     document: Mapping[str, Any],
-    key: Ed25519KeyPair,
+    key: SigningKey,
     verification_method: str,
     *,
+    cryptosuite: str,
     created: datetime,
     proof_purpose: str = "assertionMethod",
+    canonicalization_time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> dict[str, Any]:
-    """Sign ``document`` with an ``eddsa-jcs-2022`` Data Integrity proof and return a copy.
+    """Sign ``document`` with a Data Integrity proof of ``cryptosuite`` and return a copy.
 
-    ``verification_method`` is the DID URL of ``key`` that verifiers resolve. ``created`` must be
-    timezone-aware and is written in UTC. The proof copies the document's ``@context``. When the
-    document already has proofs, the new proof is signed over the document without them and
-    appended, which makes a proof set. Raises ``ValueError`` or ``TypeError`` for an argument
-    that cannot be signed.
+    ``cryptosuite`` is ``eddsa-jcs-2022`` or ``eddsa-rdfc-2022`` for an Ed25519 key, and
+    ``ecdsa-rdfc-2019`` for a P-256 or P-384 key. ``verification_method`` is the DID URL of
+    ``key`` that verifiers resolve. ``created`` must be timezone-aware and is written in UTC.
+    When the document already has proofs, the new proof is signed over the document without
+    them and appended, which makes a proof set. Raises ``ValueError`` or ``TypeError`` for an
+    argument that cannot be signed, and :class:`~valuetrace.jsonld.JsonLdError` when an RDF
+    suite would drop part of the document (an undefined term, a relative IRI, a context that is
+    neither bundled nor registered). Raises :class:`~valuetrace.jsonld.CanonicalizationError`
+    when RDFC-1.0 canonicalization takes longer than ``canonicalization_time_limit`` seconds.
     """
     if not isinstance(document, Mapping):
         raise TypeError(
             f"the document to sign must be a JSON object, got {type(document).__name__}"
+        )
+    suite = CRYPTOSUITES.get(cryptosuite)
+    if suite is None:
+        raise ValueError(f"cryptosuite {cryptosuite!r} is not supported; use {_SUPPORTED_TEXT}")
+    if key.key_type not in suite.key_types:
+        raise ValueError(
+            f"{cryptosuite} signs with {suite.key_types_text()} keys, and the given key is "
+            f"{key.key_type.value}"
         )
     if not isinstance(verification_method, str) or not verification_method:
         raise ValueError(
@@ -65,15 +101,20 @@ def add_proof_eddsa_jcs(
     unsecured = {name: value for name, value in document.items() if name != "proof"}
     proof: dict[str, Any] = {
         "type": DATA_INTEGRITY_PROOF,
-        "cryptosuite": EDDSA_JCS_2022,
+        "cryptosuite": cryptosuite,
         "created": _format_datetime(created),
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
-    if "@context" in unsecured:
+    proof_config = _proof_config(proof, unsecured)
+    if "@context" in unsecured and not suite.rdf:
+        # eddsa-jcs-2022 proofs carry the @context they were signed with.
         proof["@context"] = unsecured["@context"]
 
-    signature = key.sign(_hash_data(unsecured, proof))
+    signed_bytes = hash_data(
+        suite, unsecured, proof_config, key.key_type, time_limit=canonicalization_time_limit
+    )
+    signature = key.sign(signed_bytes)
     proof["proofValue"] = "z" + base58btc_encode(signature)
 
     secured = dict(unsecured)
@@ -87,6 +128,25 @@ def add_proof_eddsa_jcs(
     return secured
 
 
+def add_proof_eddsa_jcs(
+    document: Mapping[str, Any],
+    key: Ed25519KeyPair,
+    verification_method: str,
+    *,
+    created: datetime,
+    proof_purpose: str = "assertionMethod",
+) -> dict[str, Any]:
+    """Sign ``document`` with an ``eddsa-jcs-2022`` proof: :func:`add_proof` with that suite."""
+    return add_proof(
+        document,
+        key,
+        verification_method,
+        cryptosuite=EDDSA_JCS_2022,
+        created=created,
+        proof_purpose=proof_purpose,
+    )
+
+
 def verify_data_integrity(
     document: Mapping[str, Any],
     resolve_key: Callable[[str], PublicKey | None],
@@ -94,13 +154,18 @@ def verify_data_integrity(
     credential_ref: str | None = None,
     proof_purpose: str = "assertionMethod",
     now: datetime | None = None,
+    canonicalization_time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> list[Finding]:
     """Verify every Data Integrity proof on ``document`` and return findings (empty when valid).
 
     Each proof of a proof set must verify. ``resolve_key(verificationMethod)`` returns the
     method's :class:`PublicKey`, or ``None`` when the key is not found, and a ``ValuetraceError``
     it raises becomes a finding too. A proof must have the purpose ``proof_purpose``, and one
-    whose ``expires`` is not after ``now`` (default: the current time) is rejected.
+    whose ``expires`` is not after ``now`` (default: the current time) is rejected. Proofs of
+    the RDF suites also fail on every error that :func:`~valuetrace.jsonld.check_terms` reports,
+    and JSON-LD contexts come only from the bundled and registered documents (see
+    :func:`~valuetrace.jsonld.register_context`). RDFC-1.0 canonicalization that takes longer
+    than ``canonicalization_time_limit`` seconds gives an ``rdfc.time_limit`` finding.
     ``credential_ref`` names the credential in findings and defaults to the document's ``id``.
     Raises ``TypeError`` only when ``document`` is not a mapping.
     """
@@ -111,13 +176,20 @@ def verify_data_integrity(
     reference = credential_ref
     if reference is None and isinstance(document.get("id"), str):
         reference = document["id"]
-    check = _ProofCheck(document, resolve_key, reference, proof_purpose, now or datetime.now(UTC))
+    check = _ProofCheck(
+        document,
+        resolve_key,
+        reference,
+        proof_purpose,
+        now or datetime.now(UTC),
+        canonicalization_time_limit,
+    )
 
     proof = document.get("proof")
     if proof is None:
         message = (
-            "the document has no Data Integrity proof: add a 'proof' signed with "
-            f"{EDDSA_JCS_2022}, or secure it as a JOSE envelope"
+            "the document has no Data Integrity proof: add a 'proof' signed with one of "
+            f"{_SUPPORTED_TEXT}, or secure it as a JOSE envelope"
         )
         return [Finding("proof.missing", Severity.ERROR, message, reference, "$")]
     if isinstance(proof, list):
@@ -141,12 +213,18 @@ class _ProofCheck:
         reference: str | None,
         proof_purpose: str,
         now: datetime,
+        time_limit: float,
     ) -> None:
         self.document = document
         self.resolve_key = resolve_key
         self.reference = reference
         self.proof_purpose = proof_purpose
         self.now = now
+        self.time_limit = time_limit
+        # Term check results of unsecured documents, by the text of their @context.
+        self.term_errors: dict[str, list[Finding]] = {}
+        # Hashes of unsecured documents, shared by the proofs of a proof set.
+        self.document_hashes: dict[tuple[bool, str, str], bytes] = {}
 
     def finding(self, code: str, message: str, parts: list[str | int]) -> Finding:
         return Finding(code, Severity.ERROR, message, self.reference, json_path(parts))
@@ -156,9 +234,9 @@ class _ProofCheck:
             message = f"the proof is a {type(proof).__name__}, expected a JSON object"
             return [self.finding("proof.invalid", message, parts)]
 
-        unsupported = self.unsupported(proof, parts)
-        if unsupported:
-            return unsupported
+        suite, findings = self.suite_of(proof, parts)
+        if suite is None:
+            return findings
         findings = self.structure_findings(proof, parts)
         if findings:
             return findings
@@ -174,30 +252,91 @@ class _ProofCheck:
             if context_finding is not None:
                 return [context_finding]
             unsecured["@context"] = options["@context"]
+        proof_config = _proof_config(options, unsecured)
 
+        if suite.rdf:
+            findings = self.term_findings(unsecured, proof_config, parts)
+            if findings:
+                return findings
+
+        public_key = self.public_key(suite, proof["verificationMethod"], parts)
+        if isinstance(public_key, Finding):
+            return [public_key]
+
+        proof_hash = self.canonical_hash(suite, public_key, proof_config, parts, parts)
+        if isinstance(proof_hash, Finding):
+            return [proof_hash]
+        document_hash = self.canonical_hash(suite, public_key, unsecured, [], parts)
+        if isinstance(document_hash, Finding):
+            return [document_hash]
+        signed_bytes = proof_hash + document_hash
+
+        return self.signature_findings(
+            suite, public_key, proof["verificationMethod"], signature, signed_bytes, parts
+        )
+
+    def canonical_hash(
+        self,
+        suite: Cryptosuite,
+        public_key: PublicKey,
+        document: Mapping[str, Any],
+        document_parts: list[str | int],
+        parts: list[str | int],
+    ) -> bytes | Finding:
+        """Canonicalize and hash the unsecured document or a proof configuration.
+
+        ``document_parts`` is where ``document`` sits in the secured document, for the paths
+        of findings. The unsecured document's hash is computed once per proof set.
+        """
+        # Unsecured documents differ only in the @context that a proof may replace.
+        key = (suite.rdf, suite.hash_algorithm(public_key.key_type), repr(document.get("@context")))
+        if not document_parts:
+            cached = self.document_hashes.get(key)
+            if cached is not None:
+                return cached
         try:
-            hash_data = _hash_data(unsecured, options)
+            canonical = canonical_form(
+                suite, document, public_key.key_type, time_limit=self.time_limit
+            )
+        except JsonLdError as exc:
+            message = f"the {suite.name} proof cannot be verified: {exc}"
+            return Finding(
+                exc.code,
+                Severity.ERROR,
+                message,
+                self.reference,
+                json_path(document_parts) + exc.path[1:],
+            )
+        except CanonicalizationError as exc:
+            message = f"the {suite.name} proof cannot be verified: {exc}"
+            return self.finding(exc.code, message, parts)
         except (TypeError, ValueError) as exc:
             message = f"the document or proof cannot be canonicalized with RFC 8785: {exc}"
-            return [self.finding("proof.invalid", message, parts)]
+            return self.finding("proof.invalid", message, parts)
+        hashed = digest(suite, public_key.key_type, canonical)
+        if not document_parts:
+            self.document_hashes[key] = hashed
+        return hashed
 
-        return self.signature_findings(proof["verificationMethod"], signature, hash_data, parts)
-
-    def unsupported(self, proof: Mapping[str, Any], parts: list[str | int]) -> list[Finding]:
+    def suite_of(
+        self, proof: Mapping[str, Any], parts: list[str | int]
+    ) -> tuple[Cryptosuite | None, list[Finding]]:
         proof_type = proof.get("type")
         if proof_type != DATA_INTEGRITY_PROOF:
             message = (
                 f"proof type {proof_type!r} is not supported: valuetrace verifies "
-                f"{DATA_INTEGRITY_PROOF} proofs with the {EDDSA_JCS_2022} cryptosuite"
+                f"{DATA_INTEGRITY_PROOF} proofs with the cryptosuites {_SUPPORTED_TEXT}"
             )
-            return [self.finding("proof.unsupported", message, [*parts, "type"])]
+            return None, [self.finding("proof.unsupported", message, [*parts, "type"])]
         cryptosuite = proof.get("cryptosuite")
-        if cryptosuite != EDDSA_JCS_2022:
+        suite = CRYPTOSUITES.get(cryptosuite) if isinstance(cryptosuite, str) else None
+        if suite is None:
             message = (
                 f"cryptosuite {cryptosuite!r} is not supported: valuetrace verifies only "
-                f"{EDDSA_JCS_2022}; re-sign the credential with it or as a JOSE envelope"
+                f"{_SUPPORTED_TEXT}; re-sign the credential with one of them or as a JOSE "
+                "envelope"
             )
-            return [self.finding("proof.unsupported", message, [*parts, "cryptosuite"])]
+            return None, [self.finding("proof.unsupported", message, [*parts, "cryptosuite"])]
         if "previousProof" in proof:
             # NOTE: proof chains are not implemented, because verifying one needs the previous
             # proofs in the signed document. Proof sets without previousProof are verified.
@@ -205,8 +344,8 @@ class _ProofCheck:
                 "proof chains ('previousProof') are not supported: valuetrace verifies single "
                 "proofs and proof sets"
             )
-            return [self.finding("proof.unsupported", message, [*parts, "previousProof"])]
-        return []
+            return None, [self.finding("proof.unsupported", message, [*parts, "previousProof"])]
+        return suite, []
 
     def structure_findings(self, proof: Mapping[str, Any], parts: list[str | int]) -> list[Finding]:
         findings: list[Finding] = []
@@ -247,16 +386,9 @@ class _ProofCheck:
             )
             return self.finding("proof.invalid", message, parts)
         try:
-            signature = base58btc_decode(proof_value[1:])
+            return base58btc_decode(proof_value[1:])
         except ValueError as exc:
             return self.finding("proof.invalid", f"proofValue is not valid base58btc: {exc}", parts)
-        if len(signature) != _ED25519_SIGNATURE_LENGTH:
-            message = (
-                f"proofValue decodes to {len(signature)} bytes, an Ed25519 signature is 64 "
-                "bytes, so the proof is probably truncated"
-            )
-            return self.finding("signature.invalid", message, parts)
-        return signature
 
     def context_finding(self, proof_context: object, parts: list[str | int]) -> Finding | None:
         # The document's @context must start with the proof's @context, in the same order.
@@ -270,13 +402,51 @@ class _ProofCheck:
         )
         return self.finding("proof.invalid", message, [*parts, "@context"])
 
-    def signature_findings(
+    def term_findings(
         self,
-        verification_method: str,
-        signature: bytes,
-        hash_data: bytes,
+        unsecured: Mapping[str, Any],
+        proof_config: Mapping[str, Any],
         parts: list[str | int],
     ) -> list[Finding]:
+        """Return the term check's errors for the document and the proof configuration."""
+        key = repr(unsecured.get("@context"))
+        document_errors = self.term_errors.get(key)
+        if document_errors is None:
+            document_errors = self.errors_of(check_terms(unsecured, credential=self.reference))
+            self.term_errors[key] = document_errors
+        # The proof configuration shares the document's @context, so a context problem would
+        # be reported twice; keep the document's report.
+        reported = {(found.code, found.message) for found in document_errors}
+        proof_errors = [
+            Finding(
+                found.code,
+                found.severity,
+                found.message,
+                found.credential,
+                json_path(parts) + found.path[1:],
+            )
+            for found in self.errors_of(check_terms(proof_config, credential=self.reference))
+            if (found.code, found.message) not in reported
+        ]
+        return [*document_errors, *proof_errors]
+
+    @staticmethod
+    def errors_of(findings: list[Finding]) -> list[Finding]:
+        return [
+            Finding(
+                found.code,
+                Severity.ERROR,
+                "the proof cannot be verified over terms that JSON-LD drops: " + found.message,
+                found.credential,
+                found.path,
+            )
+            for found in findings
+            if found.severity is Severity.ERROR
+        ]
+
+    def public_key(
+        self, suite: Cryptosuite, verification_method: str, parts: list[str | int]
+    ) -> PublicKey | Finding:
         try:
             public_key = self.resolve_key(verification_method)
             lookup_error = ""
@@ -288,24 +458,38 @@ class _ProofCheck:
                 f"verification method {verification_method!r} was not found{lookup_error}: its "
                 f"DID document must list it in {self.proof_purpose}"
             )
-            return [
-                self.finding("signature.key_not_found", message, [*parts, "verificationMethod"])
-            ]
-
-        if public_key.key_type is not KeyType.ED25519:
+            return self.finding("signature.key_not_found", message, [*parts, "verificationMethod"])
+        if public_key.key_type not in suite.key_types:
             message = (
                 f"verification method {verification_method!r} is a "
-                f"{public_key.key_type.value} key, but {EDDSA_JCS_2022} proofs are signed with "
-                "Ed25519 keys"
+                f"{public_key.key_type.value} key, but {suite.name} proofs are signed with "
+                f"{suite.key_types_text()} keys"
             )
-            return [self.finding("signature.invalid", message, [*parts, "verificationMethod"])]
+            return self.finding("signature.invalid", message, [*parts, "verificationMethod"])
+        return public_key
 
-        if not public_key.verify(signature, hash_data):
+    def signature_findings(
+        self,
+        suite: Cryptosuite,
+        public_key: PublicKey,
+        verification_method: str,
+        signature: bytes,
+        signed_bytes: bytes,
+        parts: list[str | int],
+    ) -> list[Finding]:
+        if len(signature) != public_key.signature_length:
+            message = (
+                f"proofValue decodes to {len(signature)} bytes, but a "
+                f"{public_key.key_type.value} signature is {public_key.signature_length} bytes, "
+                "so the proof is probably truncated"
+            )
+            return [self.finding("signature.invalid", message, [*parts, "proofValue"])]
+        if not public_key.verify(signature, signed_bytes):
             LOGGER.debug(
-                "eddsa-jcs-2022 signature of %s failed with %s", self.reference, verification_method
+                "%s signature of %s failed with %s", suite.name, self.reference, verification_method
             )
             message = (
-                f"the {EDDSA_JCS_2022} signature does not verify with key "
+                f"the {suite.name} signature does not verify with key "
                 f"{verification_method!r}: the document or its proof options were changed after "
                 "signing, or it was signed with another key"
             )
@@ -313,11 +497,12 @@ class _ProofCheck:
         return []
 
 
-def _hash_data(unsecured: Mapping[str, Any], proof_config: Mapping[str, Any]) -> bytes:
-    """Return SHA-256(canonical proof configuration) followed by SHA-256(canonical document)."""
-    proof_hash = hashlib.sha256(canonicalize(proof_config)).digest()
-    document_hash = hashlib.sha256(canonicalize(unsecured)).digest()
-    return proof_hash + document_hash
+def _proof_config(options: Mapping[str, Any], unsecured: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the proof configuration: the proof options with the document's ``@context``."""
+    config = {name: value for name, value in options.items() if name != "@context"}
+    if "@context" in unsecured:
+        config["@context"] = unsecured["@context"]
+    return config
 
 
 def _as_list(value: object) -> list[Any]:
