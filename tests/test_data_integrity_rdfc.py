@@ -52,9 +52,6 @@ def read_text(path: Path) -> str:
 
 
 register_context(
-    EXAMPLES_CONTEXT, read_json(VC_DI / "contexts" / "www.w3.org_ns_credentials_examples_v2.jsonld")
-)
-register_context(
     CITIZENSHIP_CONTEXT, read_json(VC_DI / "contexts" / "w3id.org_citizenship_v4rc1.jsonld")
 )
 

@@ -86,7 +86,7 @@ def expanded_types(expanded: Any) -> list[str]:
 
 
 def test_bundled_contexts_all_load() -> None:
-    assert len(BUNDLED_CONTEXTS) == 9
+    assert len(BUNDLED_CONTEXTS) == 10
     for url in BUNDLED_CONTEXTS:
         document = load_context(url)
         assert document is not None, url

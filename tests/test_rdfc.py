@@ -47,11 +47,8 @@ def read_json(path: Path) -> Any:
 
 
 def register_test_contexts() -> None:
-    """Make the example contexts of the W3C vectors available, as a user would."""
+    """Make the citizenship context of the W3C vectors available, as a user would."""
     contexts = VC_DI / "contexts"
-    register_context(
-        EXAMPLES_CONTEXT, read_json(contexts / "www.w3.org_ns_credentials_examples_v2.jsonld")
-    )
     register_context(CITIZENSHIP_CONTEXT, read_json(contexts / "w3id.org_citizenship_v4rc1.jsonld"))
 
 

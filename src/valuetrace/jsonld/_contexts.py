@@ -24,6 +24,8 @@ __all__ = [
 VC_V2_CONTEXT_URL = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2_CONTEXT_URL = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1_CONTEXT_URL = "https://w3id.org/security/multikey/v1"
+# The W3C examples vocabulary: the W3C test suites send credentials that use it.
+EXAMPLES_V2_CONTEXT_URL = "https://www.w3.org/ns/credentials/examples/v2"
 _UNTP_CONTEXT_BASE = "https://test.uncefact.org/vocabulary/untp/"
 _UNTP_BUNDLED_VERSION = "0.6.1"
 _UNTP_CONTEXT_NAMES = ("core", "dpp", "dcc", "dte", "dfr", "dia")
@@ -40,6 +42,7 @@ BUNDLED_CONTEXTS: Mapping[str, str] = MappingProxyType(
             "data/w3c/contexts/w3id.org_security_data-integrity_v2.jsonld"
         ),
         MULTIKEY_V1_CONTEXT_URL: "data/w3c/contexts/w3id.org_security_multikey_v1.jsonld",
+        EXAMPLES_V2_CONTEXT_URL: "data/w3c/contexts/www.w3.org_ns_credentials_examples_v2.jsonld",
         **{
             f"{_UNTP_CONTEXT_BASE}{name}/{_UNTP_BUNDLED_VERSION}/": (
                 f"data/untp/{_UNTP_BUNDLED_VERSION}/{name}/context.jsonld"
