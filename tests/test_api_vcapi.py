@@ -788,6 +788,33 @@ def _presentation(holder: IssuerKey, credentials: list[Any] | None = None) -> di
     return presentation
 
 
+@pytest.mark.parametrize(
+    ("relationships", "verified"),
+    [(("authentication",), True), (("assertionMethod",), False)],
+)
+def test_presentation_authentication_key_only(
+    tmp_path: Path, relationships: tuple[str, ...], verified: bool
+) -> None:
+    did = "did:web:holder.example.com"
+    key = Ed25519KeyPair.generate()
+    document = build_did_web_document(did, [("key-1", key.verification_key)])
+    for relationship in ("assertionMethod", "authentication"):
+        if relationship not in relationships:
+            document[relationship] = []
+    database = tmp_path / "node.sqlite"
+    with Store.open(database) as store:
+        store.put_did_document(did, document)
+    web_holder = IssuerKey(f"{did}#key-1", key)
+    presentation = _sign_presentation(_presentation(web_holder), web_holder)
+
+    with TestClient(create_app(f"sqlite+pysqlite:///{database}")) as client:
+        response = _verify_presentation(client, presentation)
+
+    assert response.json()["verified"] is verified, response.text
+    if not verified:
+        assert "signature.key_not_found" in _error_codes(response)
+
+
 def test_presentation_with_credentials(
     client: TestClient, issuer: IssuerKey, holder: IssuerKey
 ) -> None:

@@ -142,21 +142,6 @@ class _Signers:
     verified: bool = True
 
 
-def _lists_method(did_document: Mapping[str, Any], relationship: str, method_id: str) -> bool:
-    """Check whether a DID document lists ``method_id`` under ``relationship``."""
-    document_id = did_document.get("id")
-    entries = did_document.get(relationship)
-    for entry in entries if isinstance(entries, list) else []:
-        listed = entry.get("id") if isinstance(entry, Mapping) else entry
-        if not isinstance(listed, str):
-            continue
-        if listed.startswith("#") and isinstance(document_id, str):
-            listed = document_id + listed
-        if listed == method_id:
-            return True
-    return False
-
-
 class Verifier:
     """Verify credentials and presentations with DID documents and status lists of a store."""
 
@@ -384,21 +369,15 @@ class Verifier:
 
 
 def _authentication_key(sources: Sources, verification_method: str) -> PublicKey | None:
-    """Find the key of a verification method that its DID document lists for authentication.
-
-    TODO: find_public_key also requires the method in ``assertionMethod``, so a DID document
-    that lists a key only under ``authentication`` is not found yet.
-    """
+    """Find the key of a verification method that its DID document lists for authentication."""
     try:
         did = did_of(verification_method)
     except DIDError:
         return None
     did_document = sources.resolve_did(did)
-    if did_document is None or not _lists_method(
-        did_document, _AUTHENTICATION, verification_method
-    ):
+    if did_document is None:
         return None
-    return find_public_key(did_document, verification_method)
+    return find_public_key(did_document, verification_method, _AUTHENTICATION)
 
 
 def _binding_findings(
