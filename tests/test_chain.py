@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -422,6 +423,75 @@ def test_data_integrity_proof_verified(demo: tuple[Store, DemoChain]) -> None:
     report = walk(store, chain)
     assert [f for f in report.findings if f.credential == url] == []
     assert report.verified
+
+
+def _secure_with(
+    store: Store, chain: DemoChain, name: str, mechanism: str
+) -> tuple[str, dict[str, Any]]:
+    """Secure a stored credential again with another mechanism, adding a P-256 key if needed."""
+    from valuetrace.did import EcKeyPair, KeyType, build_did_web_document, find_dia_urls
+    from valuetrace.vc import add_proof
+
+    url = chain.credentials[name]
+    stored = store.get_credential(url)
+    assert stored is not None
+    plain = decode_envelope(json.loads(stored.content)).payload
+    organisation = next(
+        o for o in chain.organisations.values() if o.did == credential_issuer(plain)
+    )
+    if mechanism == "eddsa-rdfc-2022":
+        secured = add_proof(
+            plain, organisation.key, organisation.kid, cryptosuite=mechanism, created=NOW
+        )
+        return url, secured
+
+    ec_key = EcKeyPair.generate(KeyType.P256)
+    old_document = store.get_did_document(organisation.did)
+    assert old_document is not None
+    document = build_did_web_document(
+        organisation.did,
+        [("key-1", organisation.key.verification_key), ("key-2", ec_key.verification_key)],
+        dia_url=find_dia_urls(old_document)[0],
+    )
+    store.put_did_document(organisation.did, document)
+    kid = f"{organisation.did}#key-2"
+    if mechanism == "ecdsa-rdfc-2019":
+        return url, add_proof(plain, ec_key, kid, cryptosuite=mechanism, created=NOW)
+    return url, sign_enveloped(plain, ec_key, kid)
+
+
+@pytest.mark.parametrize("mechanism", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "jose-es256"])
+def test_walk_other_securing_mechanisms(demo: tuple[Store, DemoChain], mechanism: str) -> None:
+    store, chain = demo
+    url, secured = _secure_with(store, chain, "dpp-fabric", mechanism)
+    store.put_credential(url, json.dumps(secured).encode(), replace=True)
+
+    report = walk(store, chain)
+
+    assert [f for f in report.findings if f.credential == url] == []
+    assert report.verified
+    row = next(row for row in report.credentials if row["ref"] == url)
+    assert row["signature"] == "valid"
+
+
+@pytest.mark.parametrize("mechanism", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "jose-es256"])
+def test_walk_other_mechanisms_tampered(demo: tuple[Store, DemoChain], mechanism: str) -> None:
+    store, chain = demo
+    url, secured = _secure_with(store, chain, "dpp-fabric", mechanism)
+    if mechanism == "jose-es256":
+        header, payload, signature = secured["id"].split(",", 1)[1].split(".")
+        changed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        changed["credentialSubject"]["product"]["countryOfProduction"] = "BD"
+        encoded = base64.urlsafe_b64encode(json.dumps(changed).encode()).rstrip(b"=").decode()
+        secured["id"] = f"data:application/vc+jwt,{header}.{encoded}.{signature}"
+    else:
+        secured["credentialSubject"]["product"]["countryOfProduction"] = "BD"
+    store.put_credential(url, json.dumps(secured).encode(), replace=True)
+
+    report = walk(store, chain)
+
+    assert "signature.invalid" in {f.code for f in report.findings if f.credential == url}
+    assert not report.verified
 
 
 def test_data_integrity_proof_tampered(demo: tuple[Store, DemoChain]) -> None:
