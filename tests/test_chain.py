@@ -634,3 +634,30 @@ def test_accreditation_nonconformance(demo: tuple[Store, DemoChain]) -> None:
     found = accreditation_findings(report)
     assert len(found) == 2
     assert all("conformance false" in f.message for f in found)
+
+
+@pytest.mark.parametrize("mechanism", ["eddsa-jcs-2022", "jose"])
+def test_missing_did_document_unresolved(
+    demo: tuple[Store, DemoChain], tmp_path: Path, mechanism: str
+) -> None:
+    store, chain = demo
+    if mechanism == "jose":
+        stored = store.get_credential(chain.credentials["dpp-fabric"])
+        assert stored is not None
+        content = stored.content
+    else:
+        _, secured = _secure_with_data_integrity(store, chain, "dpp-fabric")
+        content = json.dumps(secured).encode()
+    path = tmp_path / "dpp-fabric.json"
+    path.write_bytes(content)
+    sources = Sources(store=None)
+    sources.add_files(load_credential_files([path]))
+
+    report = verify_chain(str(path), sources, at=NOW, trusted_dids=chain.trusted_dids)
+
+    own = {f.code for f in report.findings if f.credential == chain.credentials["dpp-fabric"]}
+    assert "did.unresolved" in own
+    assert "signature.key_not_found" not in own
+    unanchored = [f for f in report.findings if f.code == "issuer.unanchored"]
+    assert unanchored
+    assert "its DID document could not be resolved" in unanchored[0].message

@@ -846,6 +846,7 @@ def test_https_untrusted_authority(demo: _DemoNetwork, web: _DemoServer) -> None
         fetcher.fetch(url)
 
     assert "certificate verify failed" in caught.value.reason
+    assert "--ca-bundle" in caught.value.reason
     assert web.requests == []
 
 
@@ -1000,7 +1001,7 @@ def test_cli_resolve_plain_http(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        (["--resolve", "docs.test:443:127.0.0.1"], "only apply with --online"),
+        (["--resolve", "docs.test:443:127.0.0.1"], "apply only with --online"),
         (["--allow-host", "docs.test", "--fetch-timeout", "5"], "--allow-host, --fetch-timeout"),
         (["--online", "--offline"], "exclude each other"),
         (["--cache", "cache"], "--cache applies with --online or --offline"),

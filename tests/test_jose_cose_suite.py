@@ -739,3 +739,10 @@ def test_typ_list_treated_as_credential() -> None:
 
     assert codes(findings) == ["envelope.header_invalid"]
     assert findings[0].path == "$.header.typ"
+
+
+def test_command_url_target_with_key() -> None:
+    result = run_verify("https://example.test/credential.json", "--key", str(DATA / "vm-p256.json"))
+
+    assert result.exit_code == 2
+    assert "file not found: https://example.test/credential.json" in result.output

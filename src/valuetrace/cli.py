@@ -315,6 +315,11 @@ def verify(
     if key is not None:
         from valuetrace._cli_verify_key import verify_with_key_file
 
+        if not Path(target).is_file():
+            _fail(
+                f"file not found: {target}; with --key, TARGET is the file of one credential "
+                "or presentation"
+            )
         raise typer.Exit(verify_with_key_file(Path(target), key, as_json=as_json, at=moment))
     trust = _trust_settings(
         trust_did or [], trust_file, accreditation_body or [], require_accreditation
@@ -333,7 +338,7 @@ def verify(
     )
     fetcher = _open_fetcher(fetch_options)
     opened = _open_store(store, must_exist=True)
-    if opened is None and not credentials and not online:
+    if opened is None and not credentials and not online and not offline:
         error_console.print(
             f"note: no store at {_store_path(store)} and no --credentials given, so only "
             "TARGET itself can be read; pass --store PATH or --credentials PATH",
@@ -453,7 +458,7 @@ def _open_fetcher(options: _FetchOptions) -> Any:
     if not options.online:
         ignored = options.network_options()
         if ignored:
-            _fail(f"{', '.join(ignored)} only apply with --online; add --online")
+            _fail(f"{', '.join(ignored)} apply only with --online; add --online")
         if not options.offline:
             if options.cache is not None:
                 _fail("--cache applies with --online or --offline; add one of them")
@@ -609,8 +614,8 @@ def _check_proof_key(proof: ProofFormat, key_type: KeyType, key_id: str) -> None
         return
     names = " or ".join(sorted(item.value for item in accepted))
     _fail(
-        f"--proof {proof.value} signs with {names} keys, but {key_id} is a {key_type.value} key; "
-        "choose another --proof or a key of a fitting type"
+        f"--proof {proof.value} signs with {names} keys, but {key_id} is "
+        f"{key_type.with_article} key; choose another --proof or a key of a fitting type"
     )
 
 
@@ -814,9 +819,11 @@ def did_web(
         typer.Option("--output", "-o", help="Write did.json here instead of printing it."),
     ] = None,
 ) -> None:
-    """Build the DID document of a did:web identity from its keys in the store.
+    """Build the DID document of a did:web identity from its keys, and store it.
 
-    Each Ed25519, P-256 or P-384 key is published as a Multikey verification method.
+    Each Ed25519, P-256 or P-384 key is published as a Multikey verification method. The store
+    keeps the document, so that verification finds the keys; publish the printed or written
+    document at the DID's URL for others.
     """
     from valuetrace.did import (
         PublicKey,

@@ -65,6 +65,15 @@ class CriterionResult:
         }
 
 
+def _untrusted_reason(result: WalkResult, checked: CheckedCredential) -> str:
+    """Return the reason a credential does not count as evidence, for claim findings."""
+    if not checked.intact:
+        return "failed verification"
+    if not result.is_anchored(checked.issuer):
+        return f"its issuer {checked.issuer} is not anchored"
+    return f"its issuer {checked.issuer} is not accredited"
+
+
 def _trusted(result: WalkResult, checked: CheckedCredential) -> bool:
     """Check that a credential counts as evidence: it passed its checks, its issuer is anchored,
     and, when accreditation is required, a conformity credential's issuer is accredited.
@@ -360,7 +369,7 @@ def _attest_one(
             if kind is None:
                 continue
             if not _trusted(result, dcc):
-                rejected.append(f"{dcc.label} matches but failed verification or is unanchored")
+                rejected.append(f"{dcc.label} matches but {_untrusted_reason(result, dcc)}")
                 continue
             if best is None or rank[kind] < rank[best[0]]:
                 best = (kind, dcc.label, _issuer_name(dcc))

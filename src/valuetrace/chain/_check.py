@@ -207,20 +207,30 @@ def _check_envelope(
         return lookup_key(kid, resolve_did, key_cache, missing_dids)
 
     findings = verify_jws(decoded, resolve_key, credential_ref=checked.label, now=at)
-    if missing_dids:
-        findings = [f for f in findings if f.code != "signature.key_not_found"]
-        for did in sorted(missing_dids):
-            findings.append(
-                _error(
-                    "did.unresolved",
-                    f"the DID document of {did} was not found in the store or the given "
-                    "files, so the signature cannot be checked; publish the issuer's DID "
-                    "document or pass it with --credentials",
-                    checked.label,
-                )
-            )
+    findings = _report_missing_dids(findings, missing_dids, checked.label)
     checked.signature_valid = not has_errors(findings)
     checked.findings.extend(findings)
+
+
+def _report_missing_dids(
+    findings: list[Finding], missing_dids: set[str], label: str
+) -> list[Finding]:
+    """Report a missing DID document as ``did.unresolved``, not ``signature.key_not_found``."""
+    if not missing_dids:
+        return findings
+    kept = [f for f in findings if f.code != "signature.key_not_found"]
+    for did in sorted(missing_dids):
+        kept.append(
+            _error(
+                "did.unresolved",
+                f"the DID document of {did} was not found in the given files or the store "
+                "(or fetched, with --online), so the signature cannot be checked; publish the "
+                "issuer's DID document (valuetrace did web stores it) or pass it with "
+                "--credentials",
+                label,
+            )
+        )
+    return kept
 
 
 def _check_embedded_proof(
@@ -233,6 +243,7 @@ def _check_embedded_proof(
     """Verify Data Integrity proofs (eddsa-jcs-2022, eddsa-rdfc-2022, ecdsa-rdfc-2019) with keys
     of the issuer's DID only."""
     foreign: set[str] = set()
+    missing_dids: set[str] = set()
 
     def resolve_key(verification_method: str) -> PublicKey | None:
         try:
@@ -242,9 +253,10 @@ def _check_embedded_proof(
         if did != checked.issuer:
             foreign.add(verification_method)
             return None
-        return lookup_key(verification_method, resolve_did, key_cache)
+        return lookup_key(verification_method, resolve_did, key_cache, missing_dids)
 
     findings = verify_data_integrity(document, resolve_key, credential_ref=checked.label, now=at)
+    findings = _report_missing_dids(findings, missing_dids, checked.label)
     for method in sorted(foreign):
         findings.append(
             _error(

@@ -102,6 +102,8 @@ class WalkResult:
     findings: list[Finding] = field(default_factory=list)
     event_uses: list[EventUse] = field(default_factory=list)
     dia_refs: dict[str, list[str]] = field(default_factory=dict)
+    # issuers whose DID document could not be found, so their untp:dia service is unknown
+    unresolved_dids: set[str] = field(default_factory=set)
     anchored: dict[str, bool] = field(default_factory=dict)
     # anchoring as the UNTP test suite's trust-graph tier judges it: unsigned DIAs count
     graph_anchored: dict[str, bool] = field(default_factory=dict)
@@ -142,6 +144,7 @@ class ChainWalk:
         self._records_queued: set[str] = set()
         self._pending: list[_PendingInput] = []
         self._accreditation_urls: set[str] = set()
+        self._unresolved_dids: set[str] = set()
         self._keys: dict[str, PublicKey] = {}
         self._status_lists = StatusListLoader(sources, at=options.at, key_cache=self._keys)
 
@@ -299,8 +302,8 @@ class ChainWalk:
         return Finding(
             "credential.missing",
             Severity.ERROR,
-            f"the {what} {task.ref}{where} was not found in the given files or the store; "
-            "publish it, or pass it with --credentials",
+            f"the {what} {task.ref}{where} was not found in the given files or the store "
+            "(or fetched, with --online); publish it, or pass it with --credentials",
             task.parent or task.ref,
             task.path,
         )
@@ -377,6 +380,8 @@ class ChainWalk:
         document = self.sources.resolve_did(did)
         if document is not None:
             refs.extend(find_dia_urls(document))
+        else:
+            self._unresolved_dids.add(did)
         for ref in self.sources.find_identity_anchors(did):
             if ref not in refs:
                 refs.append(ref)
@@ -563,6 +568,7 @@ class ChainWalk:
 
     def _resolve_anchors(self, result: WalkResult) -> None:
         result.dia_refs = dict(self._dia_refs)
+        result.unresolved_dids = set(self._unresolved_dids)
         trusted = self.options.trusted_dids
         result.anchored, reasons = resolve_anchors(
             result, trusted, lambda dia: dia.intact, "failed verification"
@@ -629,9 +635,14 @@ def resolve_anchors(
             return False
         refs = result.dia_refs.get(did, [])
         if not refs:
+            where = (
+                "its DID document could not be resolved"
+                if did in result.unresolved_dids
+                else "its DID document has no untp:dia service"
+            )
             reasons[did] = (
-                "no Digital Identity Anchor names it: its DID document has no untp:dia "
-                "service and no given or stored DIA has it as subject"
+                f"no Digital Identity Anchor names it: {where}, and no given or stored DIA "
+                "has it as subject"
             )
             anchored[did] = False
             return False

@@ -143,7 +143,11 @@ def run_demo(
             highlight=False,
         )
     if keep_store:
-        trust = " ".join(f"--trust-did {did}" for did in chain.trusted_dids)
+        trust = " ".join(
+            [f"--trust-did {did}" for did in chain.trusted_dids]
+            + [f"--trust-accreditation-body {did}" for did in chain.accreditation_bodies]
+            + ["--require-accreditation"]
+        )
         console.print("Verify again, or trace the garment's lot through its events, with:")
         console.print(
             f"  valuetrace verify '{chain.garment_link}' --store {path} {trust}",

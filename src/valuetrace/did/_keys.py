@@ -300,7 +300,7 @@ def _stored_public_key(document: dict[str, Any]) -> PublicKey:
     if public_key.key_type.value != declared:
         raise SigningKeyError(
             f"the encrypted key is damaged: 'keyType' is {declared!r}, but "
-            f"'publicKeyMultibase' contains a {public_key.key_type.value} key"
+            f"'publicKeyMultibase' contains {public_key.key_type.with_article} key"
         )
     return public_key
 

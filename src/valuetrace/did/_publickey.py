@@ -51,6 +51,11 @@ class KeyType(StrEnum):
     P256 = "P-256"
     P384 = "P-384"
 
+    @property
+    def with_article(self) -> str:
+        """The name with its indefinite article, for messages: "an Ed25519", "a P-256"."""
+        return f"an {self.value}" if self is KeyType.ED25519 else f"a {self.value}"
+
 
 @dataclass(frozen=True)
 class _CurveInfo:

@@ -140,9 +140,7 @@ class Fetcher:
                 from_cache=True,
             )
         if self.policy.offline:
-            raise FetchNotCached(
-                url, "offline mode is on and the URL is not in the cache; fetch it once online"
-            )
+            raise FetchNotCached(url, "offline mode is on and the URL is not in the cache")
 
         deadline = time.monotonic() + self.policy.timeout.total
         with fetch_deadline(deadline):
@@ -288,6 +286,13 @@ class Fetcher:
                 raise self._total_timeout(url) from error
             raise FetchTimeout(url, f"{target.url} timed out: {error}") from error
         except httpx.TransportError as error:
+            if _is_certificate_error(error):
+                raise FetchFailed(
+                    url,
+                    f"the TLS certificate of {target.url} could not be verified ({error}); if the "
+                    "server uses a private certificate authority, pass its certificate with "
+                    "--ca-bundle",
+                ) from error
             raise FetchFailed(url, f"request to {target.url} failed: {error}") from error
         try:
             yield response
@@ -347,6 +352,16 @@ class Fetcher:
         except StoreError as error:
             # The document was fetched, so a cache that cannot be written costs only a refetch.
             LOGGER.warning("fetch %s: not cached: %s", result.url, error)
+
+
+def _is_certificate_error(error: BaseException) -> bool:
+    """Check whether a transport error was caused by a failed TLS certificate check."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 def _ssl_context(policy: FetchPolicy) -> ssl.SSLContext:

@@ -461,8 +461,8 @@ class _ProofCheck:
             return self.finding("signature.key_not_found", message, [*parts, "verificationMethod"])
         if public_key.key_type not in suite.key_types:
             message = (
-                f"verification method {verification_method!r} is a "
-                f"{public_key.key_type.value} key, but {suite.name} proofs are signed with "
+                f"the key found for verification method {verification_method!r} is "
+                f"{public_key.key_type.with_article} key, but {suite.name} proofs are signed with "
                 f"{suite.key_types_text()} keys"
             )
             return self.finding("signature.invalid", message, [*parts, "verificationMethod"])

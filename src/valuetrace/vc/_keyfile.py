@@ -49,7 +49,9 @@ class VerificationMethodKey:
     @property
     def label(self) -> str:
         """The key id, or the public key itself when the file gives no id, for messages."""
-        return self.key_id if self.key_id is not None else repr(self.public_key)
+        if self.key_id is not None:
+            return self.key_id
+        return f"{self.public_key.key_type.value} key {self.public_key.multibase()}"
 
     def is_named_by(self, kid: str) -> bool:
         """Check whether ``kid`` names this key.
