@@ -92,7 +92,7 @@ CREDENTIAL_TYPES = {
 PROFILE_BREAKDOWN: tuple[tuple[str, str, str], ...] = (
     ("check_credential (all checks of one credential)", "chain/_check.py", "check_credential"),
     ("  JOSE envelope and signature", "chain/_check.py", "_check_envelope"),
-    ("    Ed25519 verify (verify_ed25519)", "did/_keys.py", "verify_ed25519"),
+    ("    Ed25519 verify (verify_ed25519)", "did/_publickey.py", "verify_ed25519"),
     ("  validate_credential (schemas and terms)", "untp/_validate.py", "validate_credential"),
     ("    JSON-LD term check", "jsonld/_terms.py", "check_terms"),
     ("json.loads (every caller)", "json/__init__.py", "loads"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from valuetrace.findings import Finding, Severity
@@ -47,12 +48,12 @@ class MediaType:
     party: str
     envelope_type: str
 
-    @property
+    @cached_property
     def typ_values(self) -> frozenset[str]:
         """Accepted ``typ`` header values, with and without the ``application/`` prefix."""
         return frozenset({self.typ, f"application/{self.typ}"})
 
-    @property
+    @cached_property
     def cty_values(self) -> frozenset[str]:
         """Accepted ``cty`` header values, with and without the ``application/`` prefix."""
         return frozenset({self.cty, f"application/{self.cty}"})
