@@ -517,3 +517,19 @@ def test_issue_ecdsa_proof_with_ed25519_key(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "signs with P-256 or P-384 keys" in result.output
+
+
+def test_verify_verdict_survives_closed_pipe(demo_store: tuple[Path, Path]) -> None:
+    """A reader that stops early, like `head -1`, does not turn a verified report into exit 1."""
+    store, _ = demo_store
+    command = [sys.executable, "-m", "valuetrace", "verify", GARMENT, "--store", str(store)]
+    process = subprocess.Popen(
+        [*command, "--trust-did", REGISTER, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    # Closed before the walk ends, so the report is written into a pipe nobody reads.
+    process.stdout.close()
+
+    assert process.wait(timeout=120) == 0

@@ -361,10 +361,15 @@ def verify(
     finally:
         if fetcher is not None:
             fetcher.close()
-    if as_json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        render_report(report, console)
+    try:
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            render_report(report, console)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader such as `head` closed the pipe early; the exit code still gives the verdict.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if opened is not None:
         opened.close()
     raise typer.Exit(EXIT_VERIFIED if report.verified else EXIT_NOT_VERIFIED)
