@@ -174,9 +174,10 @@ def _options(body: Mapping[str, Any], accepted: frozenset[str]) -> dict[str, Any
         )
     unknown = sorted(set(options) - accepted)
     if unknown:
+        note = " ('returnResults' only as false)" if "returnResults" in accepted else ""
         raise _invalid_request(
             f"options {unknown} are not supported here. The supported options are "
-            f"{sorted(accepted)}"
+            f"{sorted(accepted)}{note}"
         )
     for name in _FLAG_OPTIONS:
         if name in options and not isinstance(options[name], bool):
