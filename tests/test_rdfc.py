@@ -275,10 +275,15 @@ def nquads_of(properties: dict[str, Any], context: dict[str, Any] | None = None)
     return jsonld_to_nquads(document)
 
 
+# Expected literals are those jsonld.js 9.0.0 (rdf-canonize 5.0.0) writes for the same JSON.
 @pytest.mark.parametrize(
     ("value", "literal"),
     [
         (1, f'"1"^^<{XSD}integer>'),
+        (12345678901234567890, f'"12345678901234567168"^^<{XSD}integer>'),
+        (9007199254740993, f'"9007199254740992"^^<{XSD}integer>'),
+        (5e-324, f'"0"^^<{XSD}integer>'),
+        (1.7976931348623157e308, f'"1.797693134862316E308"^^<{XSD}double>'),
         (1.0, f'"1"^^<{XSD}integer>'),
         (-0.0, f'"0"^^<{XSD}integer>'),
         (1e-7, f'"0"^^<{XSD}integer>'),  # jsonld.js prints 1e-7 without a decimal point

@@ -75,6 +75,8 @@ _JS_FLOAT_PREFIX: Final = re.compile(
 # ECMAScript prints numbers from 1e21 on in exponent form, and JSON-LD 1.1 writes them as
 # doubles.
 _MAX_INTEGER_FORM: Final = 1e21
+# Doubles represent every integer up to 2**53 exactly; larger ones are rounded.
+_MAX_EXACT_INTEGER: Final = 2**53
 
 # Keywords allowed in a value object, after alias expansion.
 _VALUE_OBJECT_KEYS: Final = frozenset(
@@ -493,11 +495,14 @@ class _Converter:
             except OverflowError as exc:
                 raise _invalid(f"the number {value!r} is too large for a double", path) from exc
             return _literal_text(_canonical_double(double), datatype or _XSD_DOUBLE)
+        if isinstance(value, int) and abs(value) > _MAX_EXACT_INTEGER:
+            # JSON.parse reads a large integer as the nearest double, so jsonld.js writes that.
+            return _literal_text(str(int(float(value))), datatype or _XSD_INTEGER)
         if isinstance(value, int) or value.is_integer():
             return _literal_text(str(int(value)), datatype or _XSD_INTEGER)
-        # NOTE: jsonld.js writes a number as an integer unless ECMAScript prints it with a
-        # decimal point, so 1e-7 becomes "0" (and -1e-7 "-0"), where JSON-LD 1.1 and pyld
-        # write a double. Signatures made with jsonld.js need its form.
+        # jsonld.js (checked with 9.0.0) writes a number as an integer unless ECMAScript prints
+        # it with a decimal point, so 1e-7 becomes "0" (and -1e-7 "-0"), where JSON-LD 1.1 and
+        # pyld write a double. Signatures made with jsonld.js need its form.
         return _literal_text("-0" if value < 0 else "0", datatype or _XSD_INTEGER)
 
     # --- node objects -----------------------------------------------------------------------
