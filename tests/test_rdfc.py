@@ -497,3 +497,13 @@ def test_register_copies_document() -> None:
     document["@context"]["a"] = "urn:example:changed"
 
     assert load_context(url) == {"@context": {"a": "urn:example:a"}}
+
+
+@pytest.mark.parametrize("kind", ["dcc", "dfr", "dia", "dpp", "dte"])
+def test_untp_sample_matches_jsonld_js(kind: str) -> None:
+    """The canonical N-Quads of each UNTP sample equal those jsonld.js 9.0.0 produced."""
+    sample = resources.files("valuetrace") / "data" / "untp" / "0.6.1" / kind
+    document = json.loads((sample / f"untp-{kind}-instance.json").read_text(encoding="utf-8"))
+    expected = (DATA / "jsonld-js" / f"untp-{kind}-instance.nq").read_text(encoding="utf-8")
+
+    assert canonicalize_jsonld(document) == expected
