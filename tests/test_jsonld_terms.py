@@ -547,3 +547,62 @@ def test_context_registered_after_failure() -> None:
 
     assert before == ["jsonld.context_unavailable"]
     assert after == []
+
+
+EX = "http://example.org/"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param({"@version": 1.0}, id="version-not-1.1"),
+        pytest.param({"@base": True}, id="base-not-string"),
+        pytest.param({"@direction": "up"}, id="direction-value"),
+        pytest.param({"@language": 5}, id="language-not-string"),
+        pytest.param({"@type": {}}, id="type-without-set"),
+        pytest.param({"@type": {"@protected": True}}, id="type-protected-only"),
+        pytest.param({"term": {"@id": EX + "t", "@index": True}}, id="index-without-container"),
+        pytest.param(
+            {"term": {"@id": EX + "t", "@container": "@index", "@index": "@id"}},
+            id="index-keyword",
+        ),
+        pytest.param({"term": {"@id": EX + "t", "@nest": "@id"}}, id="nest-keyword"),
+        pytest.param({"term": {"@reverse": EX + "r", "@nest": "@nest"}}, id="reverse-nest"),
+        pytest.param({"term": {"@id": EX + "t", "@reverse": EX + "r"}}, id="reverse-and-id"),
+        pytest.param({"term": {"@reverse": EX + "r", "@container": "@list"}}, id="reverse-list"),
+        pytest.param({"term": {"@id": EX + "t", "@language": True}}, id="term-language"),
+        pytest.param({"term": {"@id": EX + "t", "@direction": "up"}}, id="term-direction"),
+        pytest.param({"term": {"@id": EX + "t", "@prefix": 10}}, id="prefix-not-boolean"),
+        pytest.param({"term": {"@id": EX + "t", "@type": "_:blank"}}, id="type-blank-node"),
+        pytest.param({"v": EX, "v:term": "v:other"}, id="compact-iri-term-elsewhere"),
+        pytest.param({"./relative": EX + "other"}, id="relative-iri-term"),
+        pytest.param({EX + "a": {"@id": EX + "b"}}, id="absolute-iri-term-elsewhere"),
+    ],
+)
+def test_invalid_context_rejected(context: dict[str, Any]) -> None:
+    document = {"@context": [VC_V2, context], "type": ["VerifiableCredential"]}
+
+    codes = [finding.code for finding in check_terms(document)]
+
+    assert "jsonld.invalid_context" in codes
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param({"@type": {"@container": "@set", "@protected": True}}, id="type-set"),
+        pytest.param({"v": EX, "v:term": {"@id": "v:term"}}, id="compact-iri-term-itself"),
+        pytest.param({EX + "a": {"@id": EX + "a", "@type": "@id"}}, id="iri-term-itself"),
+        pytest.param(
+            {"term": {"@id": EX + "t", "@container": "@index", "@index": "label"}},
+            id="property-index",
+        ),
+        pytest.param({"term": {"@reverse": EX + "r", "@container": "@set"}}, id="reverse-set"),
+    ],
+)
+def test_valid_context_accepted(context: dict[str, Any]) -> None:
+    document = {"@context": [VC_V2, context], "type": ["VerifiableCredential"]}
+
+    codes = [finding.code for finding in check_terms(document)]
+
+    assert "jsonld.invalid_context" not in codes

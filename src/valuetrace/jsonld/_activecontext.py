@@ -507,6 +507,8 @@ def _apply_context_object(
         context = {**imported_context, **context}
         del context["@import"]
 
+    _check_context_members(context, issues)
+
     if "@vocab" in context:
         vocab = context["@vocab"]
         if vocab is None:
@@ -534,6 +536,61 @@ def _apply_context_object(
             )
 
 
+def _check_context_members(context: dict[str, Any], issues: list[Issue]) -> None:
+    """Check the context-wide members that JSON-LD 1.1 restricts to certain values."""
+    if "@version" in context and context["@version"] != 1.1:
+        issues.append(_invalid_context(f"@version must be 1.1, not {context['@version']!r}"))
+    if "@base" in context and not (context["@base"] is None or isinstance(context["@base"], str)):
+        issues.append(_invalid_context(f"@base must be a string or null, not {context['@base']!r}"))
+    if "@direction" in context and context["@direction"] not in (None, "ltr", "rtl"):
+        issues.append(
+            _invalid_context(
+                f"@direction must be 'ltr', 'rtl' or null, not {context['@direction']!r}"
+            )
+        )
+    if "@language" in context and not (
+        context["@language"] is None or isinstance(context["@language"], str)
+    ):
+        issues.append(
+            _invalid_context(f"@language must be a string or null, not {context['@language']!r}")
+        )
+
+
+def _term_definition_problem(term: str, value: dict[str, Any]) -> str | None:
+    """Return why the members of an expanded term definition are invalid, or ``None``.
+
+    These are the value rules of the JSON-LD 1.1 Create Term Definition algorithm that do not
+    depend on other terms.
+    """
+    if "@reverse" in value:
+        if "@id" in value or "@nest" in value:
+            return f"term {term!r} has @reverse together with @id or @nest"
+        containers = value.get("@container")
+        if containers not in (None, "@set", "@index"):
+            return f"reverse term {term!r} can have only a @set or @index container"
+    if "@language" in value and not (
+        value["@language"] is None or isinstance(value["@language"], str)
+    ):
+        return f"@language of term {term!r} must be a string or null"
+    if "@direction" in value and value["@direction"] not in (None, "ltr", "rtl"):
+        return f"@direction of term {term!r} must be 'ltr', 'rtl' or null"
+    if "@prefix" in value and not isinstance(value["@prefix"], bool):
+        return f"@prefix of term {term!r} must be true or false"
+    if "@nest" in value:
+        nest = value["@nest"]
+        if not isinstance(nest, str) or (nest != "@nest" and nest.startswith("@")):
+            return f"@nest of term {term!r} must be '@nest' or a term, not {nest!r}"
+    if "@index" in value:
+        raw_container = value.get("@container")
+        containers = raw_container if isinstance(raw_container, list) else [raw_container]
+        index = value["@index"]
+        if "@index" not in containers:
+            return f"term {term!r} has @index but no @index container"
+        if not isinstance(index, str) or index.startswith("@"):
+            return f"@index of term {term!r} must be a property name, not {index!r}"
+    return None
+
+
 def _create_term_definition(
     active: ActiveContext,
     local: dict[str, Any],
@@ -553,6 +610,14 @@ def _create_term_definition(
 
     if term == "@type" and isinstance(value, dict):
         # JSON-LD 1.1 lets a context mark @type as a protected @set container. It stays a keyword.
+        if value.get("@container") != "@set" or set(value) - {"@container", "@protected"}:
+            issues.append(
+                _invalid_context(
+                    "@type can be redefined only as {'@container': '@set'}, optionally with "
+                    "'@protected'"
+                )
+            )
+            return
         defined[term] = True
         return
     if term in KEYWORDS:
@@ -577,6 +642,10 @@ def _create_term_definition(
         issues.append(
             _invalid_context(f"term {term!r} has invalid definition keys {sorted(unknown)!r}")
         )
+        return
+    problem = _term_definition_problem(term, value)
+    if problem is not None:
+        issues.append(_invalid_context(problem))
         return
 
     iri: str | None
@@ -609,6 +678,15 @@ def _create_term_definition(
                 return
             if iri == "@context":
                 issues.append(_invalid_context("@context cannot be aliased"))
+                return
+            if (term.find(":") > 0 or "/" in term) and not _maps_to_itself(
+                active, local, term, iri, defined, trusted
+            ):
+                issues.append(
+                    _invalid_context(
+                        f"term {term!r} looks like an IRI but is mapped to {iri!r}, another IRI"
+                    )
+                )
                 return
             prefix = (
                 simple
@@ -650,7 +728,11 @@ def _create_term_definition(
             type_mapping = raw_type
         else:
             type_mapping = _expand_iri(active, raw_type, local, defined, trusted, issues)
-            if type_mapping is None or not _ABSOLUTE_IRI.match(type_mapping):
+            if (
+                type_mapping is None
+                or type_mapping.startswith("_:")
+                or not _ABSOLUTE_IRI.match(type_mapping)
+            ):
                 issues.append(
                     _invalid_context(f"@type of term {term!r} does not expand to an absolute IRI")
                 )
@@ -707,6 +789,22 @@ def _create_term_definition(
         definition = previous
     active.terms[term] = definition
     defined[term] = True
+
+
+def _maps_to_itself(
+    active: ActiveContext,
+    local: dict[str, Any],
+    term: str,
+    iri: str,
+    defined: dict[str, bool],
+    trusted: bool,
+) -> bool:
+    """Check that a term shaped like an IRI expands to its own mapping, as JSON-LD requires."""
+    defined[term] = True
+    try:
+        return _expand_iri(active, term, local, defined, trusted, []) == iri
+    finally:
+        defined[term] = False
 
 
 def _expand_iri(
