@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -46,11 +47,16 @@ def _too_large(max_bytes: int, received: str) -> ProblemError:
     )
 
 
-async def _read_limited(request: Request, max_bytes: int) -> bytes:
+async def read_limited(
+    request: Request,
+    max_bytes: int,
+    too_large: Callable[[int, str], ProblemError] = _too_large,
+) -> bytes:
+    """Read the request body, raising ``too_large(max_bytes, size)`` once it exceeds the limit."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
         # Reject before reading anything: the client announced more than the limit.
-        raise _too_large(max_bytes, f"{int(declared)} bytes")
+        raise too_large(max_bytes, f"{int(declared)} bytes")
 
     chunks: list[bytes] = []
     received = 0
@@ -58,7 +64,7 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
     async for chunk in request.stream():
         received += len(chunk)
         if received > max_bytes:
-            raise _too_large(max_bytes, f"over {max_bytes} bytes")
+            raise too_large(max_bytes, f"over {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -70,7 +76,7 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     the body is too large and 400 when it is not UTF-8, not JSON, nested too deep or no object.
     """
     _check_media_type(request)
-    data = await _read_limited(request, max_bytes)
+    data = await read_limited(request, max_bytes)
     try:
         # Parsing a large body takes a while, so it runs off the event loop.
         return await run_in_threadpool(load_document, data, max_bytes=max_bytes)

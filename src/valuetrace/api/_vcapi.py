@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from valuetrace.api._body import read_limited
 from valuetrace.api._issuing import SECURING_MECHANISMS, IssuerKey, SecuringMechanism
 from valuetrace.api._problems import ProblemError
 from valuetrace.api._verifying import CHECKS, Verifier, credential_content_findings
@@ -145,17 +146,8 @@ async def _read_json_object(request: Request) -> dict[str, Any]:
         )
 
     max_bytes: int = request.app.state.max_document_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.strip().isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes, f"{int(declared)} bytes")
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > max_bytes:
-            raise _too_large(max_bytes, f"over {max_bytes} bytes")
-        chunks.append(chunk)
-    return await run_in_threadpool(_parse_json_object, b"".join(chunks))
+    data = await read_limited(request, max_bytes, _too_large)
+    return await run_in_threadpool(_parse_json_object, data)
 
 
 def _object_member(body: Mapping[str, Any], name: str) -> dict[str, Any]:

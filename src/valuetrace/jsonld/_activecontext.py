@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -411,6 +412,16 @@ class ActiveContext:
 
 EMPTY_CONTEXT: Final = ActiveContext({}, None, False, None).finish()
 """The initial active context, from which every document's context is derived."""
+
+
+def keeps_type_scope(ctx: ActiveContext, node: Mapping[str, Any]) -> bool:
+    """Return whether a node keeps its parent's type scope: a value object, or only an @id."""
+    for key in ctx.value_keys:
+        if key in node:
+            return True
+    if len(node) == 1:
+        return next(iter(node)) in ctx.id_keys
+    return False
 
 
 def process_context(

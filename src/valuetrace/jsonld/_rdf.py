@@ -40,6 +40,7 @@ from valuetrace.jsonld._activecontext import (
     ActiveContext,
     Derived,
     TermDefinition,
+    keeps_type_scope,
 )
 from valuetrace.jsonld._contexts import load_context
 
@@ -330,7 +331,7 @@ class _Converter:
     ) -> tuple[list[_Item], bool]:
         # A type-scoped context does not reach nested node objects. Value objects and
         # objects that contain only an @id still use it.
-        if ctx.previous is not None and not from_map and not _keeps_type_scope(ctx, element):
+        if ctx.previous is not None and not from_map and not keeps_type_scope(ctx, element):
             ctx = ctx.previous
         if definition is not None and definition.has_local_context:
             ctx = _use(ctx.derive_property_scoped(definition), path)
@@ -890,15 +891,6 @@ def _keyword_of(ctx: ActiveContext, key: str) -> str:
     if definition is not None and definition.iri in KEYWORDS:
         return definition.iri
     return key
-
-
-def _keeps_type_scope(ctx: ActiveContext, element: Mapping[str, Any]) -> bool:
-    for key in ctx.value_keys:
-        if key in element:
-            return True
-    if len(element) == 1:
-        return next(iter(element)) in ctx.id_keys
-    return False
 
 
 def _is_graph_object(ctx: ActiveContext, element: Mapping[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from valuetrace.jsonld._activecontext import (
     ActiveContext,
     Derived,
     TermDefinition,
+    keeps_type_scope,
 )
 from valuetrace.jsonld._contexts import BUNDLED_CONTEXTS
 
@@ -83,7 +84,7 @@ class _TermWalker:
         """Check one JSON object reached through the property ``property_definition``."""
         # A type-scoped context does not reach into nested node objects. Value objects and
         # objects that contain only an @id still use it.
-        if ctx.previous is not None and not from_type_map and not _keeps_type_scope(ctx, node):
+        if ctx.previous is not None and not from_type_map and not keeps_type_scope(ctx, node):
             ctx = ctx.previous
 
         if property_definition is not None and property_definition.has_local_context:
@@ -332,16 +333,6 @@ class _TermWalker:
 
     def _add(self, code: str, severity: Severity, message: str, path: _Path) -> None:
         self.findings.append(Finding(code, severity, message, self.credential, _render(path)))
-
-
-def _keeps_type_scope(ctx: ActiveContext, node: Mapping[str, Any]) -> bool:
-    """Return whether a node keeps its parent's type scope: a value object, or only an @id."""
-    for key in ctx.value_keys:
-        if key in node:
-            return True
-    if len(node) == 1:
-        return next(iter(node)) in ctx.id_keys
-    return False
 
 
 def _render(path: _Path) -> str:
