@@ -577,6 +577,10 @@ EX = "http://example.org/"
         pytest.param({"v": EX, "v:term": "v:other"}, id="compact-iri-term-elsewhere"),
         pytest.param({"./relative": EX + "other"}, id="relative-iri-term"),
         pytest.param({EX + "a": {"@id": EX + "b"}}, id="absolute-iri-term-elsewhere"),
+        pytest.param(
+            {"unused": {"@id": EX + "u", "@context": {"inner": {"@context": {"x": None}}}}},
+            id="unused-invalid-scoped-context",
+        ),
     ],
 )
 def test_invalid_context_rejected(context: dict[str, Any]) -> None:
@@ -602,6 +606,18 @@ def test_invalid_context_rejected(context: dict[str, Any]) -> None:
 )
 def test_valid_context_accepted(context: dict[str, Any]) -> None:
     document = {"@context": [VC_V2, context], "type": ["VerifiableCredential"]}
+
+    codes = [finding.code for finding in check_terms(document)]
+
+    assert "jsonld.invalid_context" not in codes
+
+
+def test_self_including_scoped_context() -> None:
+    from valuetrace.jsonld import register_context
+
+    url = "https://example.org/contexts/self-including/v1"
+    register_context(url, {"@context": {"tree": {"@id": EX + "tree", "@context": url}}})
+    document = {"@context": [VC_V2, url], "type": ["VerifiableCredential"], "tree": {"tree": {}}}
 
     codes = [finding.code for finding in check_terms(document)]
 

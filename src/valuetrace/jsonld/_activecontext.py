@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -772,8 +773,8 @@ def _create_term_definition(
             if key in value
         )
     )
-    # NOTE: a scoped context is processed when a document first uses it. JSON-LD processors
-    # such as pyld also process it here, so they reject a broken scoped context that is unused.
+    if "@context" in value and not _scoped_context_valid(active, term, value, trusted, issues):
+        return
     definition = TermDefinition(
         iri=iri,
         protected=value.get("@protected", protected_default) is True,
@@ -800,6 +801,42 @@ def _create_term_definition(
         definition = previous
     active.terms[term] = definition
     defined[term] = True
+
+
+_validating = threading.local()
+
+
+def _scoped_context_valid(
+    active: ActiveContext,
+    term: str,
+    value: dict[str, Any],
+    trusted: bool,
+    issues: list[Issue],
+) -> bool:
+    """Validate a term's scoped context where the term is defined, as JSON-LD 1.1 requires.
+
+    A broken scoped context is then an error even when no document uses the term; it is
+    applied when a document does. A scoped context that includes itself, directly or through
+    remote contexts, is validated once.
+    """
+    scoped = value["@context"]
+    key = json.dumps(scoped, sort_keys=True, default=str)
+    in_progress: set[str] = getattr(_validating, "keys", set())
+    if key in in_progress:
+        return True
+    _validating.keys = in_progress | {key}
+    try:
+        _, scoped_issues, _ = process_context(
+            active, scoped, override_protected=True, trusted=trusted
+        )
+    finally:
+        _validating.keys = in_progress
+    invalid = [issue for issue in scoped_issues if issue[0] == "jsonld.invalid_context"]
+    if not invalid:
+        return True
+    issues.append(_invalid_context(f"the scoped context of term {term!r} is invalid"))
+    issues.extend(invalid)
+    return False
 
 
 def _maps_to_itself(
