@@ -342,13 +342,13 @@ def test_unknown_proof_type() -> None:
     assert codes(verify_data_integrity(document, did_key_resolver)) == ["proof.unsupported"]
 
 
-def test_proof_chain_unsupported() -> None:
+def test_previous_proof_not_in_set() -> None:
     document = signed_vector()
     document["proof"]["previousProof"] = "urn:uuid:1"
 
     findings = verify_data_integrity(document, did_key_resolver)
 
-    assert codes(findings) == ["proof.unsupported"]
+    assert codes(findings) == ["proof.invalid"]
     assert findings[0].path == "$.proof.previousProof"
 
 

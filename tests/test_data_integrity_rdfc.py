@@ -248,6 +248,44 @@ def test_vector_proof_set_verifies(name: str) -> None:
     assert verify_data_integrity(document, did_key_resolver) == []
 
 
+@pytest.mark.parametrize("name", ["signedProofChain1.json", "signedProofChain2.json"])
+def test_vector_proof_chain_verifies(name: str) -> None:
+    document = read_json(EDDSA / "proof-set-chain" / name)
+
+    assert verify_data_integrity(document, did_key_resolver) == []
+
+
+def test_vector_proof_chain_previous_tampered() -> None:
+    """Changing a proof that a chained proof follows breaks both of them."""
+    document = read_json(EDDSA / "proof-set-chain" / "signedProofChain1.json")
+    chained = [i for i, proof in enumerate(document["proof"]) if "previousProof" in proof]
+    assert chained
+    followed = document["proof"][chained[0]]["previousProof"]
+    first_followed = followed if isinstance(followed, str) else followed[0]
+    target = next(
+        i for i, proof in enumerate(document["proof"]) if proof.get("id") == first_followed
+    )
+    document["proof"][target]["created"] = "2024-01-01T00:00:00Z"
+
+    findings = verify_data_integrity(document, did_key_resolver)
+
+    assert {f.path for f in findings if f.code == "signature.invalid"} == {
+        f"$.proof[{target}].proofValue",
+        f"$.proof[{chained[0]}].proofValue",
+    }
+
+
+def test_vector_proof_chain_missing_previous() -> None:
+    document = read_json(EDDSA / "proof-set-chain" / "signedProofChain1.json")
+    chained = next(i for i, proof in enumerate(document["proof"]) if "previousProof" in proof)
+    document["proof"][chained]["previousProof"] = "urn:uuid:not-in-the-set"
+
+    findings = verify_data_integrity(document, did_key_resolver)
+
+    assert codes(findings) == ["proof.invalid"]
+    assert findings[0].path == f"$.proof[{chained}].previousProof"
+
+
 def test_vector_proof_set_one_proof_tampered() -> None:
     document = read_json(EDDSA / "proof-set-chain" / "signedProofSet2.json")
     document["proof"][1]["created"] = "2024-01-01T00:00:00Z"

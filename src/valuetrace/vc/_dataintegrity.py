@@ -245,7 +245,14 @@ class _ProofCheck:
         if isinstance(signature, Finding):
             return [signature]
 
+        previous = self.previous_proofs(proof, parts)
+        if isinstance(previous, Finding):
+            return [previous]
+
         unsecured = {name: value for name, value in self.document.items() if name != "proof"}
+        if previous is not None:
+            # A chained proof signs the document with the proofs it follows.
+            unsecured["proof"] = previous
         options = {name: value for name, value in proof.items() if name != "proofValue"}
         if "@context" in options:
             context_finding = self.context_finding(options["@context"], parts)
@@ -288,8 +295,13 @@ class _ProofCheck:
         ``document_parts`` is where ``document`` sits in the secured document, for the paths
         of findings. The unsecured document's hash is computed once per proof set.
         """
-        # Unsecured documents differ only in the @context that a proof may replace.
-        key = (suite.rdf, suite.hash_algorithm(public_key.key_type), repr(document.get("@context")))
+        # Unsecured documents differ only in the @context that a proof may replace, and in the
+        # previous proofs that a chained proof signs with the document.
+        key = (
+            suite.rdf,
+            suite.hash_algorithm(public_key.key_type),
+            repr((document.get("@context"), document.get("proof"))),
+        )
         if not document_parts:
             cached = self.document_hashes.get(key)
             if cached is not None:
@@ -337,15 +349,46 @@ class _ProofCheck:
                 "envelope"
             )
             return None, [self.finding("proof.unsupported", message, [*parts, "cryptosuite"])]
-        if "previousProof" in proof:
-            # NOTE: proof chains are not implemented, because verifying one needs the previous
-            # proofs in the signed document. Proof sets without previousProof are verified.
-            message = (
-                "proof chains ('previousProof') are not supported: valuetrace verifies single "
-                "proofs and proof sets"
-            )
-            return None, [self.finding("proof.unsupported", message, [*parts, "previousProof"])]
         return suite, []
+
+    def previous_proofs(
+        self, proof: Mapping[str, Any], parts: list[str | int]
+    ) -> list[Any] | Finding | None:
+        """Return the proofs that a chained proof's ``previousProof`` names, in that order.
+
+        A proof of a proof chain signs the document together with the proofs it follows, so
+        those must be in the same proof set. Returns ``None`` for a proof without
+        ``previousProof``.
+
+        NOTE: the order matters only for eddsa-jcs-2022 chains (RDF ignores it); the official
+        chain vectors are eddsa-rdfc-2022 and list previous proofs in set order.
+        """
+        if "previousProof" not in proof:
+            return None
+        raw = proof["previousProof"]
+        wanted = [raw] if isinstance(raw, str) else raw
+        if (
+            not isinstance(wanted, list)
+            or not wanted
+            or not all(isinstance(item, str) for item in wanted)
+        ):
+            message = "previousProof must be a proof id or a non-empty list of proof ids"
+            return self.finding("proof.invalid", message, [*parts, "previousProof"])
+        all_proofs = self.document.get("proof")
+        candidates = all_proofs if isinstance(all_proofs, list) else [all_proofs]
+        by_id = {
+            item["id"]: item
+            for item in candidates
+            if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+        }
+        missing = [item for item in wanted if item not in by_id]
+        if missing:
+            message = (
+                f"previousProof names {missing}, but the proof set has no proof with that id: "
+                "a chained proof can be verified only together with the proofs it follows"
+            )
+            return self.finding("proof.invalid", message, [*parts, "previousProof"])
+        return [by_id[item] for item in wanted]
 
     def structure_findings(self, proof: Mapping[str, Any], parts: list[str | int]) -> list[Finding]:
         findings: list[Finding] = []
