@@ -720,3 +720,48 @@ def test_sign_unknown_cryptosuite_rejected() -> None:
             cryptosuite="ed25519-2020",
             created=CREATED,
         )
+
+
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_issued_proof_chain_round_trip(cryptosuite: str) -> None:
+    first_key, second_key = Ed25519KeyPair.generate(), Ed25519KeyPair.generate()
+    keys = {"did:example:a#1": first_key, "did:example:b#1": second_key}
+    first = add_proof(
+        untp_credential(),
+        first_key,
+        "did:example:a#1",
+        cryptosuite=cryptosuite,
+        created=CREATED,
+        proof_id="urn:uuid:first",
+    )
+    chained = add_proof(
+        first,
+        second_key,
+        "did:example:b#1",
+        cryptosuite=cryptosuite,
+        created=CREATED,
+        previous_proof="urn:uuid:first",
+    )
+
+    def resolve(method: str) -> PublicKey | None:
+        return keys[method].verification_key
+
+    assert chained["proof"][1]["previousProof"] == "urn:uuid:first"
+    assert verify_data_integrity(chained, resolve) == []
+    chained["proof"][0]["created"] = "2024-01-01T00:00:00Z"
+    paths = [f.path for f in verify_data_integrity(chained, resolve)]
+    assert paths == ["$.proof[0].proofValue", "$.proof[1].proofValue"]
+
+
+def test_chain_with_unknown_previous_proof() -> None:
+    key = Ed25519KeyPair.generate()
+
+    with pytest.raises(ValueError, match="no proof with that id"):
+        add_proof(
+            untp_credential(),
+            key,
+            "did:example:a#1",
+            cryptosuite="eddsa-rdfc-2022",
+            created=CREATED,
+            previous_proof="urn:uuid:absent",
+        )

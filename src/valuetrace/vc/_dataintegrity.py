@@ -66,6 +66,8 @@ def add_proof(
     created: datetime,
     proof_purpose: str = "assertionMethod",
     canonicalization_time_limit: float = DEFAULT_TIME_LIMIT,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
 ) -> dict[str, Any]:
     """Sign ``document`` with a Data Integrity proof of ``cryptosuite`` and return a copy.
 
@@ -73,7 +75,10 @@ def add_proof(
     ``ecdsa-rdfc-2019`` for a P-256 or P-384 key. ``verification_method`` is the DID URL of
     ``key`` that verifiers resolve. ``created`` must be timezone-aware and is written in UTC.
     When the document already has proofs, the new proof is signed over the document without
-    them and appended, which makes a proof set. Raises ``ValueError`` or ``TypeError`` for an
+    them and appended, which makes a proof set. With ``previous_proof`` (the ``id`` of one or
+    more existing proofs) it is signed over the document with those proofs instead, which makes
+    a proof chain; ``proof_id`` sets the new proof's own ``id`` so later proofs can follow it.
+    Raises ``ValueError`` or ``TypeError`` for an
     argument that cannot be signed, and :class:`~valuetrace.jsonld.JsonLdError` when an RDF
     suite would drop part of the document (an undefined term, a relative IRI, a context that is
     neither bundled nor registered). Raises :class:`~valuetrace.jsonld.CanonicalizationError`
@@ -99,20 +104,37 @@ def add_proof(
         raise ValueError("proof_purpose must be a non-empty string such as 'assertionMethod'")
 
     unsecured = {name: value for name, value in document.items() if name != "proof"}
-    proof: dict[str, Any] = {
-        "type": DATA_INTEGRITY_PROOF,
-        "cryptosuite": cryptosuite,
-        "created": _format_datetime(created),
-        "verificationMethod": verification_method,
-        "proofPurpose": proof_purpose,
-    }
+    proof: dict[str, Any] = {"type": DATA_INTEGRITY_PROOF}
+    if proof_id is not None:
+        proof["id"] = proof_id
+    proof.update(
+        {
+            "cryptosuite": cryptosuite,
+            "created": _format_datetime(created),
+            "verificationMethod": verification_method,
+            "proofPurpose": proof_purpose,
+        }
+    )
     proof_config = _proof_config(proof, unsecured)
+    if previous_proof is not None:
+        proof["previousProof"] = previous_proof
+        proof_config["previousProof"] = previous_proof
+        unsecured_for_signing = {
+            **unsecured,
+            "proof": _followed_proofs(document.get("proof"), previous_proof),
+        }
+    else:
+        unsecured_for_signing = unsecured
     if "@context" in unsecured and not suite.rdf:
         # eddsa-jcs-2022 proofs carry the @context they were signed with.
         proof["@context"] = unsecured["@context"]
 
     signed_bytes = hash_data(
-        suite, unsecured, proof_config, key.key_type, time_limit=canonicalization_time_limit
+        suite,
+        unsecured_for_signing,
+        proof_config,
+        key.key_type,
+        time_limit=canonicalization_time_limit,
     )
     signature = key.sign(signed_bytes)
     proof["proofValue"] = "z" + base58btc_encode(signature)
@@ -126,6 +148,24 @@ def add_proof(
     else:
         secured["proof"] = [existing, proof]
     return secured
+
+
+def _followed_proofs(existing: object, previous_proof: str | list[str]) -> list[Any]:
+    """Return the existing proofs whose ``id`` ``previous_proof`` names, in that order."""
+    wanted = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
+    proofs = existing if isinstance(existing, list) else [existing]
+    by_id = {
+        item["id"]: item
+        for item in proofs
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+    }
+    missing = [item for item in wanted if item not in by_id]
+    if not wanted or missing:
+        raise ValueError(
+            f"previous_proof names {missing or wanted}, but the document has no proof with that "
+            "id: give the id of a proof already on the document"
+        )
+    return [by_id[item] for item in wanted]
 
 
 def add_proof_eddsa_jcs(
