@@ -39,6 +39,7 @@ from valuetrace.store import Store
 from valuetrace.untp import detect_kind, detect_version, validate_credential
 from valuetrace.vc._dataintegrity import verify_data_integrity
 from valuetrace.vc._jose_presentation import (
+    binding_findings,
     decode_enveloped_presentation,
     is_enveloped_presentation,
     verify_enveloped_presentation,
@@ -317,8 +318,14 @@ class Verifier:
                 except DIDError:
                     signers.verified = False
             findings.extend(
-                _binding_findings(
-                    proof.get("challenge"), proof.get("domain"), challenge, domain, reference, parts
+                binding_findings(
+                    proof.get("challenge"),
+                    proof.get("domain"),
+                    challenge=challenge,
+                    domain=domain,
+                    reference=reference,
+                    challenge_path=json_path([*parts, "challenge"]),
+                    domain_path=json_path([*parts, "domain"]),
                 )
             )
 
@@ -378,41 +385,6 @@ def _authentication_key(sources: Sources, verification_method: str) -> PublicKey
     if did_document is None:
         return None
     return find_public_key(did_document, verification_method, _AUTHENTICATION)
-
-
-def _binding_findings(
-    actual_challenge: object,
-    actual_domain: object,
-    challenge: str | None,
-    domain: str | None,
-    reference: str,
-    parts: list[str | int],
-) -> list[Finding]:
-    """Compare a Data Integrity proof's challenge and domain with those the verifier set."""
-    findings: list[Finding] = []
-    challenge_name, domain_name = "challenge", "domain"
-    if challenge is not None and actual_challenge != challenge:
-        findings.append(
-            _error(
-                "presentation.challenge_mismatch",
-                f"the presentation's {challenge_name} is {actual_challenge!r}, but the verifier "
-                f"asked for {challenge!r}: sign the presentation again with this challenge",
-                reference,
-                json_path([*parts, challenge_name]),
-            )
-        )
-    domains = actual_domain if isinstance(actual_domain, list) else [actual_domain]
-    if domain is not None and domain not in domains:
-        findings.append(
-            _error(
-                "presentation.domain_mismatch",
-                f"the presentation's {domain_name} is {actual_domain!r}, but the verifier "
-                f"expects {domain!r}: the presentation was made for another verifier",
-                reference,
-                json_path([*parts, domain_name]),
-            )
-        )
-    return findings
 
 
 def _unsigned_finding(reference: str, challenge: str | None, domain: str | None) -> Finding:

@@ -384,30 +384,32 @@ class ActiveContext:
 
     def derive_property_scoped(self, definition: TermDefinition) -> Derived:
         """Apply the property-scoped context of ``definition`` (may override protected terms)."""
-        derived = self.property_scoped.get(definition)
-        if derived is None:
-            derived = process_context(
-                self,
-                definition.local_context,
-                override_protected=True,
-                trusted=definition.trusted,
-            )
-            if not derived[2] and _CacheBudget.take():
-                self.property_scoped[definition] = derived
-        return derived
+        return self._derive_scoped(self.property_scoped, definition, override_protected=True)
 
     def derive_type_scoped(self, definition: TermDefinition) -> Derived:
         """Apply the type-scoped context of ``definition``, which does not propagate by default."""
-        derived = self.type_scoped.get(definition)
+        return self._derive_scoped(self.type_scoped, definition, propagate=False)
+
+    def _derive_scoped(
+        self,
+        cache: dict[TermDefinition, Derived],
+        definition: TermDefinition,
+        *,
+        override_protected: bool = False,
+        propagate: bool = True,
+    ) -> Derived:
+        derived = cache.get(definition)
         if derived is None:
             derived = process_context(
                 self,
                 definition.local_context,
-                propagate=False,
+                override_protected=override_protected,
+                propagate=propagate,
                 trusted=definition.trusted,
             )
+            # A result with missing contexts is not kept: a context registered later must be used.
             if not derived[2] and _CacheBudget.take():
-                self.type_scoped[definition] = derived
+                cache[definition] = derived
         return derived
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "PRESENTATION_DATA_URL_PREFIX",
     "PresentationVerification",
     "PresentedCredential",
+    "binding_findings",
     "decode_enveloped_presentation",
     "is_enveloped_presentation",
     "sign_enveloped_presentation",
@@ -190,7 +191,15 @@ def verify_presentation_jws(
     reference = presentation_ref
     if reference is None and isinstance(decoded.payload.get("id"), str):
         reference = str(decoded.payload["id"])
-    findings += _binding_findings(decoded.payload, challenge, domain, reference)
+    findings += binding_findings(
+        decoded.payload.get("nonce"),
+        decoded.payload.get("aud"),
+        challenge=challenge,
+        domain=domain,
+        reference=reference,
+        challenge_path="$.nonce",
+        domain_path="$.aud",
+    )
     check = _CredentialCheck(reference, resolve_key, verify_credentials, moment)
     credentials = tuple(
         check.entry(index, entry)
@@ -202,31 +211,38 @@ def verify_presentation_jws(
     return PresentationVerification(decoded.payload, credentials, tuple(all_findings))
 
 
-def _binding_findings(
-    payload: Mapping[str, Any], challenge: str | None, domain: str | None, reference: str | None
+def binding_findings(
+    actual_challenge: object,
+    actual_domain: object,
+    *,
+    challenge: str | None,
+    domain: str | None,
+    reference: str | None,
+    challenge_path: str,
+    domain_path: str,
 ) -> list[Finding]:
-    """Compare the claims ``nonce`` and ``aud`` with the challenge and domain a verifier set."""
+    """Compare a presentation's challenge and domain with those the verifier set.
+
+    A JWT carries them as the claims ``nonce`` and ``aud``, and a Data Integrity proof as its
+    ``challenge`` and ``domain``. The domain may be one value or a list that contains it. The
+    paths name where the values sit, for the findings.
+    """
     findings: list[Finding] = []
-    nonce = payload.get("nonce")
-    if challenge is not None and nonce != challenge:
+    if challenge is not None and actual_challenge != challenge:
         message = (
-            f"the presentation's nonce is {nonce!r}, but the verifier asked for the challenge "
-            f"{challenge!r}: sign the presentation again with this challenge as nonce"
+            f"the presentation's challenge is {actual_challenge!r}, but the verifier requested "
+            f"{challenge!r}: sign the presentation again with this challenge"
+        )
+        code = "presentation.challenge_mismatch"
+        findings.append(Finding(code, Severity.ERROR, message, reference, challenge_path))
+    domains = actual_domain if isinstance(actual_domain, list) else [actual_domain]
+    if domain is not None and domain not in domains:
+        message = (
+            f"the presentation's domain is {actual_domain!r}, but the verifier expects "
+            f"{domain!r}: the presentation was made for another verifier"
         )
         findings.append(
-            Finding(
-                "presentation.challenge_mismatch", Severity.ERROR, message, reference, "$.nonce"
-            )
-        )
-    audience = payload.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if domain is not None and domain not in audiences:
-        message = (
-            f"the presentation's aud is {audience!r}, but the verifier expects {domain!r}: "
-            "the presentation was made for another verifier"
-        )
-        findings.append(
-            Finding("presentation.domain_mismatch", Severity.ERROR, message, reference, "$.aud")
+            Finding("presentation.domain_mismatch", Severity.ERROR, message, reference, domain_path)
         )
     return findings
 
