@@ -6,7 +6,7 @@ It signs that credential with each mechanism and measures, in the same run:
 
 - the verification rate of ``verify_data_integrity`` for ``eddsa-jcs-2022``, ``eddsa-rdfc-2022``
   and ``ecdsa-rdfc-2019`` with a P-256 key, and of JOSE envelopes (EdDSA, ES256, ES384:
-  decoding and ``verify_jws``). Each rate stands beside the bare signature verification rate
+  decoding and ``verify_jws``). Each rate is printed beside the bare signature verification rate
   of the same algorithm on the same signed bytes (``PublicKey.verify``);
 - a pipeline that uses pyld alone for JSON-LD expansion and URDNA2015 canonicalization of the
   ``eddsa-rdfc-2022`` proof, then SHA-256 and the same Ed25519 check, beside valuetrace's

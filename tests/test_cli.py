@@ -529,7 +529,7 @@ def test_verify_verdict_survives_closed_pipe(demo_store: tuple[Path, Path]) -> N
         stderr=subprocess.DEVNULL,
     )
     assert process.stdout is not None
-    # Closed before the walk ends, so the report is written into a pipe nobody reads.
+    # Closed before the walk ends, so the report is written into a pipe without a reader.
     process.stdout.close()
 
     assert process.wait(timeout=120) == 0

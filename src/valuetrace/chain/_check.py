@@ -218,9 +218,9 @@ def _report_missing_dids(
     """Report a missing DID document as ``did.unresolved``, not ``signature.key_not_found``."""
     if not missing_dids:
         return findings
-    kept = [f for f in findings if f.code != "signature.key_not_found"]
+    remaining = [f for f in findings if f.code != "signature.key_not_found"]
     for did in sorted(missing_dids):
-        kept.append(
+        remaining.append(
             _error(
                 "did.unresolved",
                 f"the DID document of {did} was not found in the given files or the store "
@@ -230,7 +230,7 @@ def _report_missing_dids(
                 label,
             )
         )
-    return kept
+    return remaining
 
 
 def _check_embedded_proof(

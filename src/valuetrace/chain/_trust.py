@@ -14,7 +14,7 @@ A trust file lists the DIDs a verifier trusts, in TOML or JSON::
 
 Registers are trust roots for issuer anchoring: an issuer is anchored when a Digital Identity
 Anchor issued by a register (or by a DID anchored in turn) names it. Accreditation bodies vouch
-for conformity assessment bodies through accreditation credentials; with
+for conformity assessment bodies through accreditation credentials. With
 ``require_accreditation``, a conformity credential counts as evidence only when its issuer has
 such an accreditation.
 """

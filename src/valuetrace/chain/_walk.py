@@ -576,8 +576,8 @@ class ChainWalk:
         result.graph_anchored, _ = resolve_anchors(
             result, trusted, lambda dia: dia.intact_ignoring_proof, "failed verification"
         )
-        # A trusted accreditation body is trusted for what it issues, but only after the
-        # anchors are decided: identity anchors it issues anchor nobody.
+        # A trusted accreditation body is trusted for what it issues. This is set after the
+        # anchors are decided, so identity anchors that it issues anchor no other issuer.
         for did in self.options.accreditation_bodies:
             result.anchored[did] = True
             result.graph_anchored[did] = True

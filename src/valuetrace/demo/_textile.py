@@ -517,7 +517,7 @@ def build_textile_chain(
 def _accreditation_attestation(
     body: Organisation, certifier: Organisation, now: datetime
 ) -> dict[str, Any]:
-    """The accreditation body's attestation that the certifier meets ISO/IEC 17065."""
+    """Build the accreditation body's attestation that the certifier meets ISO/IEC 17065."""
     return {
         "type": ["ConformityAttestation", "Attestation"],
         "id": f"https://{body.slug}.{DOMAIN}/accreditations/{certifier.registered_id}",

@@ -205,7 +205,7 @@ def did_key_document(did: str) -> dict[str, Any]:
 
     The key is a ``Multikey`` verification method in every verification relationship. For an
     Ed25519 key, ``keyAgreement`` gets the matching X25519 key instead, as the did:key method
-    specifies; a P-256 or P-384 key is listed under ``keyAgreement`` itself.
+    specifies. A P-256 or P-384 key is listed under ``keyAgreement`` itself.
     """
     from valuetrace.did._publickey import KeyType
 

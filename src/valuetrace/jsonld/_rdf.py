@@ -8,11 +8,12 @@ bundled or registered documents and are processed once per process.
 
 The conversion runs in "safe mode". Where JSON-LD would drop data silently (an undefined term,
 a relative IRI without a base, a free-floating value), it raises :class:`JsonLdError` instead,
-because a signature over the RDF would not cover the dropped data. Number and string handling
-matches jsonld.js, the implementation that produced the W3C Data Integrity test vectors: an
-integral JSON number such as ``1.0`` is an ``xsd:integer``, a string typed ``xsd:double`` is
-rewritten in canonical double form, language tags are lowercased, and ``@direction`` is ignored
-(``rdfDirection`` unset).
+because a signature over the RDF would not cover the dropped data.
+
+Number and string handling matches jsonld.js, the implementation that produced the W3C Data
+Integrity test vectors. An integral JSON number such as ``1.0`` is an ``xsd:integer``, and a
+string typed ``xsd:double`` is rewritten in canonical double form. Language tags are lowercased,
+and ``@direction`` is ignored (``rdfDirection`` unset).
 """
 
 from __future__ import annotations
@@ -160,8 +161,8 @@ class _Converter:
 
     def __init__(self) -> None:
         self.quads: dict[Quad, None] = {}
-        # The document's own blank node identifiers get new labels too, so that they cannot
-        # collide with generated ones.
+        # Blank node identifiers from the document are relabelled with fresh labels, so they
+        # cannot collide with generated ones.
         self.blank_labels: dict[str, str] = {}
         self.blank_count = 0
 

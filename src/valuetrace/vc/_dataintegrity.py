@@ -77,7 +77,8 @@ def add_proof(
     When the document already has proofs, the new proof is signed over the document without
     them and appended, which makes a proof set. With ``previous_proof`` (the ``id`` of one or
     more existing proofs) it is signed over the document with those proofs instead, which makes
-    a proof chain; ``proof_id`` sets the new proof's own ``id`` so later proofs can follow it.
+    a proof chain. ``proof_id`` sets the new proof's own ``id``, so that later proofs can follow
+    it.
     Raises ``ValueError`` or ``TypeError`` for an
     argument that cannot be signed, and :class:`~valuetrace.jsonld.JsonLdError` when an RDF
     suite would drop part of the document (an undefined term, a relative IRI, a context that is
@@ -152,20 +153,20 @@ def add_proof(
 
 def _followed_proofs(existing: object, previous_proof: str | list[str]) -> list[Any]:
     """Return the existing proofs whose ``id`` ``previous_proof`` names, in that order."""
-    wanted = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
+    named_ids = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
     proofs = existing if isinstance(existing, list) else [existing]
     by_id = {
         item["id"]: item
         for item in proofs
         if isinstance(item, Mapping) and isinstance(item.get("id"), str)
     }
-    missing = [item for item in wanted if item not in by_id]
-    if not wanted or missing:
+    missing = [item for item in named_ids if item not in by_id]
+    if not named_ids or missing:
         raise ValueError(
-            f"previous_proof names {missing or wanted}, but the document has no proof with that "
+            f"previous_proof names {missing or named_ids}, but the document has no proof with that "
             "id: give the id of a proof already on the document"
         )
-    return [by_id[item] for item in wanted]
+    return [by_id[item] for item in named_ids]
 
 
 def add_proof_eddsa_jcs(
@@ -406,11 +407,11 @@ class _ProofCheck:
         if "previousProof" not in proof:
             return None
         raw = proof["previousProof"]
-        wanted = [raw] if isinstance(raw, str) else raw
+        named_ids = [raw] if isinstance(raw, str) else raw
         if (
-            not isinstance(wanted, list)
-            or not wanted
-            or not all(isinstance(item, str) for item in wanted)
+            not isinstance(named_ids, list)
+            or not named_ids
+            or not all(isinstance(item, str) for item in named_ids)
         ):
             message = "previousProof must be a proof id or a non-empty list of proof ids"
             return self.finding("proof.invalid", message, [*parts, "previousProof"])
@@ -421,14 +422,14 @@ class _ProofCheck:
             for item in candidates
             if isinstance(item, Mapping) and isinstance(item.get("id"), str)
         }
-        missing = [item for item in wanted if item not in by_id]
+        missing = [item for item in named_ids if item not in by_id]
         if missing:
             message = (
                 f"previousProof names {missing}, but the proof set has no proof with that id: "
                 "a chained proof can be verified only together with the proofs it follows"
             )
             return self.finding("proof.invalid", message, [*parts, "previousProof"])
-        return [by_id[item] for item in wanted]
+        return [by_id[item] for item in named_ids]
 
     def structure_findings(self, proof: Mapping[str, Any], parts: list[str | int]) -> list[Finding]:
         findings: list[Finding] = []
